@@ -1,0 +1,36 @@
+"""chainrule: neural networks trained by backpropagation, written on NumPy.
+
+The core is :class:`Tensor` (an array that records operations),
+:mod:`chainrule.autograd` (the reverse-mode engine) and
+:mod:`chainrule.functional` (the differentiable primitives). Layers live in
+:mod:`chainrule.nn`, optimizers in :mod:`chainrule.optim`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import autograd, functional
+from .autograd import detect_anomaly, enable_grad, no_grad, set_grad_enabled
+from .random import manual_seed
+from .tensor import Tensor, tensor
+
+
+def save(model, path, **kwargs):
+    """Save a model (safetensors weights + a JSON architecture); see :mod:`chainrule.io`."""
+    from . import io
+
+    return io.save(model, path, **kwargs)
+
+
+def load(path, **kwargs):
+    """Load a model saved by :func:`save`; see :mod:`chainrule.io`."""
+    from . import io
+
+    return io.load(path, **kwargs)
+
+
+__all__ = [
+    "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "detect_anomaly",
+    "manual_seed", "save", "load", "autograd", "functional", "__version__",
+]

@@ -1,0 +1,54 @@
+"""The one place that names the array module.
+
+Every other module of chainrule reaches NumPy through ``xp`` (or the helpers
+below), so a GPU array library with NumPy's API (CuPy) can stand in later by
+changing this file alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy
+
+xp = numpy
+"""The array module in use (NumPy today)."""
+
+ndarray = xp.ndarray
+float32 = xp.float32
+float64 = xp.float64
+int64 = xp.int64
+
+DEFAULT_FLOAT = xp.dtype(xp.float32)
+
+
+def get_array_module(*arrays):
+    """Return the array module that the given arrays belong to (always ``xp`` here)."""
+    return xp
+
+
+def is_float_dtype(dtype) -> bool:
+    """True for real floating dtypes (float16/32/64)."""
+    return xp.dtype(dtype).kind == "f"
+
+
+def to_numpy(array):
+    """Return ``array`` as a host NumPy array (a no-op on NumPy)."""
+    return numpy.asarray(array)
+
+
+def _erf_fallback(x):
+    return xp.vectorize(math.erf, otypes=[x.dtype])(x)
+
+
+try:  # SciPy's erf is exact and vectorised; it comes with scikit-learn.
+    from scipy.special import erf as _scipy_erf
+except ImportError:  # pragma: no cover - exercised only without SciPy
+    _scipy_erf = None
+
+
+def erf(x):
+    """The error function, elementwise, in the dtype of ``x``."""
+    if _scipy_erf is not None:
+        return _scipy_erf(x).astype(x.dtype, copy=False)
+    return _erf_fallback(x)

@@ -1,0 +1,275 @@
+"""Loss functions J(prediction, target).
+
+``cross_entropy`` and ``binary_cross_entropy_with_logits`` are fused
+primitives: they take logits, never form probabilities that could round to 0
+or 1, and their backward is the short closed form (softmax − target, or
+σ(x) − y). ``mse_loss`` is composed from elementwise primitives.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from ..backend import is_float_dtype, xp
+from ..tensor import Tensor
+from ._util import as_tensor, check_reduction
+from .elementwise import sub
+from .reduce import mean as _mean
+from .reduce import sum as _sum
+
+__all__ = ["mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "l1_loss"]
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return _mean(loss)
+    if reduction == "sum":
+        return _sum(loss)
+    return loss
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """J = mean((input − target)²) (or sum, or per element with ``reduction='none'``).
+
+    The tutorial's J = 1/(2m) Σ‖y − a‖² is ``0.5 * mse_loss(a, y, reduction='sum') / m``.
+    """
+    check_reduction("mse_loss", reduction)
+    input, target = as_tensor(input), as_tensor(target)
+    if input.shape != target.shape:
+        raise ValueError(
+            f"mse_loss: input and target must have the same shape, received {input.shape} and {target.shape}"
+        )
+    diff = sub(input, target)
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    """J = mean(|input − target|)."""
+    check_reduction("l1_loss", reduction)
+    input, target = as_tensor(input), as_tensor(target)
+    if input.shape != target.shape:
+        raise ValueError(
+            f"l1_loss: input and target must have the same shape, received {input.shape} and {target.shape}"
+        )
+    return _reduce(sub(input, target).abs(), reduction)
+
+
+def _class_axis_last(x):
+    """(N, C, d1, ...) → (N·d1·…, C), the class axis last; (N, C) unchanged."""
+    if x.ndim == 2:
+        return x
+    return xp.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _restore_class_axis(g, shape):
+    if len(shape) == 2:
+        return g
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    return xp.moveaxis(g.reshape(moved), -1, 1)
+
+
+def _check_targets(name, logits, target, weight, ignore_index):
+    if not isinstance(logits, Tensor) or not is_float_dtype(logits.dtype):
+        raise TypeError(f"{name}: expected floating input (logits), received {getattr(logits, 'dtype', type(logits))}")
+    if logits.ndim < 2:
+        raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), received {logits.shape}")
+    target = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name}: expected integer class labels as target, received dtype {target.dtype}"
+        )
+    expected = (logits.shape[0],) + tuple(logits.shape[2:])
+    if target.shape != expected:
+        raise ValueError(f"{name}: expected target of shape {expected} for input {logits.shape}, received {target.shape}")
+    classes = logits.shape[1]
+    valid = target != ignore_index
+    if valid.any() and (target[valid].min() < 0 or target[valid].max() >= classes):
+        raise ValueError(
+            f"{name}: target labels must be in [0, {classes - 1}] for {classes} classes, "
+            f"received values in [{int(target[valid].min())}, {int(target[valid].max())}]"
+        )
+    if weight is not None:
+        weight = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
+        if weight.shape != (classes,):
+            raise ValueError(f"{name}: expected weight of shape ({classes},), received {weight.shape}")
+        weight = weight.astype(logits.dtype)
+    return target.reshape(-1), weight
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy from logits, fused.
+
+    Per sample i with log-probabilities ℓ = log_softmax(zᵢ), label yᵢ, class
+    weights w (default 1) and smoothing ε over C classes, the loss is
+    Jᵢ = −Σ_c a_c ℓ_c with a_c = (1 − ε) w_{yᵢ} [c = yᵢ] + (ε/C) w_c.
+    'mean' divides Σ Jᵢ by Σ w_{yᵢ} over samples not ignored (PyTorch's rule).
+
+    Backward (the output layer's error term δ⁽ᴸ⁾): ∂Jᵢ/∂zᵢ = (Σ_c a_c) softmax(zᵢ) − a,
+    which for ε = 0 and w = 1 is softmax(zᵢ) − onehot(yᵢ).
+    """
+
+    def forward(self, logits, target=None, weight=None, ignore_index=-100, label_smoothing=0.0,
+                reduction="mean"):
+        self.shape, self.reduction = logits.shape, reduction
+        z = _class_axis_last(logits)
+        n, classes = z.shape
+        shifted = z - z.max(axis=1, keepdims=True)
+        logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        valid = target != ignore_index
+        safe_target = xp.where(valid, target, 0)
+        w = weight if weight is not None else xp.ones(classes, dtype=z.dtype)
+        a = xp.zeros_like(z)
+        a[xp.arange(n), safe_target] = (1 - label_smoothing) * w[safe_target]
+        if label_smoothing:
+            a += (label_smoothing / classes) * w
+        a *= valid[:, None]
+        per_sample = -(a * logp).sum(axis=1)
+        self.logp, self.a = logp, a
+        if reduction == "mean":
+            self.denominator = (w[safe_target] * valid).sum()
+            return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
+        if reduction == "sum":
+            return xp.asarray(per_sample.sum(), dtype=z.dtype)
+        return per_sample.reshape((self.shape[0],) + tuple(self.shape[2:]))
+
+    def backward(self, g):
+        a = self.a
+        delta = a.sum(axis=1, keepdims=True) * xp.exp(self.logp) - a
+        if self.reduction == "mean":
+            delta *= g / self.denominator
+        elif self.reduction == "sum":
+            delta *= g
+        else:
+            delta *= g.reshape(-1, 1)
+        return (_restore_class_axis(delta, self.shape),)
+
+
+class NLLLoss(Function):
+    """J = −Σᵢ w_{yᵢ} ℓ_{i,yᵢ} (/ Σ w_{yᵢ} for 'mean') from log-probabilities ℓ;
+    ∂J/∂ℓ_{i,c} = −w_{yᵢ} [c = yᵢ] (scaled by the reduction)."""
+
+    def forward(self, logp, target=None, weight=None, ignore_index=-100, reduction="mean"):
+        self.shape, self.reduction = logp.shape, reduction
+        lp = _class_axis_last(logp)
+        n, classes = lp.shape
+        valid = target != ignore_index
+        safe_target = xp.where(valid, target, 0)
+        w = weight if weight is not None else xp.ones(classes, dtype=lp.dtype)
+        self.coef = w[safe_target] * valid
+        self.target = safe_target
+        picked = lp[xp.arange(n), safe_target]
+        per_sample = -self.coef * picked
+        if reduction == "mean":
+            self.denominator = self.coef.sum()
+            return xp.asarray(per_sample.sum() / self.denominator, dtype=lp.dtype)
+        if reduction == "sum":
+            return xp.asarray(per_sample.sum(), dtype=lp.dtype)
+        return per_sample.reshape((self.shape[0],) + tuple(self.shape[2:]))
+
+    def backward(self, g):
+        n = self.target.shape[0]
+        classes = self.shape[1]
+        if self.reduction == "mean":
+            scale = self.coef * (g / self.denominator)
+        elif self.reduction == "sum":
+            scale = self.coef * g
+        else:
+            scale = self.coef * g.reshape(-1)
+        grad = xp.zeros((n, classes), dtype=scale.dtype)
+        grad[xp.arange(n), self.target] = -scale
+        return (_restore_class_axis(grad, self.shape),)
+
+
+def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between logits (N, C) or (N, C, d1, ...) and integer labels (N,) or (N, d1, ...).
+
+    Same as ``nll_loss(log_softmax(input, 1), target)`` but fused: stable for any
+    logits, and one backward, softmax − onehot. Options as PyTorch's: class
+    ``weight`` (C,), ``ignore_index``, ``reduction`` and ``label_smoothing`` ∈ [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr, chainrule.functional as F
+    >>> logits = cr.tensor(np.zeros((2, 3)), requires_grad=True)
+    >>> round(F.cross_entropy(logits, np.array([0, 2])).item(), 4)  # ln 3
+    1.0986
+    """
+    check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], received {label_smoothing}")
+    target, weight = _check_targets("cross_entropy", input, target, weight, ignore_index)
+    return CrossEntropy.apply(input, target=target, weight=weight, ignore_index=ignore_index,
+                              label_smoothing=float(label_smoothing), reduction=reduction)
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood from log-probabilities (N, C) and integer labels (N,)."""
+    check_reduction("nll_loss", reduction)
+    target, weight = _check_targets("nll_loss", input, target, weight, ignore_index)
+    return NLLLoss.apply(input, target=target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+
+
+class BCEWithLogits(Function):
+    """Binary cross-entropy from logits x and targets y ∈ [0, 1], stable.
+
+    With p = pos_weight (default 1) and softplus(t) = log(1 + eᵗ):
+    J = (1 − y) x + (1 + (p − 1) y) softplus(−x),  softplus(−x) = log(1 + e^(−|x|)) + max(−x, 0).
+
+    ∂J/∂x = (1 − y) − (1 + (p − 1) y) σ(−x)   (= σ(x) − y when p = 1);
+    ∂J/∂y = −x + (p − 1) softplus(−x).
+    """
+
+    def forward(self, x, y, weight=None, pos_weight=None, reduction="mean"):
+        softplus_neg = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)
+        coef = 1 + (pos_weight - 1) * y if pos_weight is not None else 1
+        loss = (1 - y) * x + coef * softplus_neg
+        if weight is not None:
+            loss = loss * weight
+        self.x, self.y, self.coef, self.weight = x, y, coef, weight
+        self.pos_weight, self.softplus_neg, self.reduction, self.size = pos_weight, softplus_neg, reduction, loss.size
+        if reduction == "mean":
+            return xp.asarray(loss.mean(), dtype=x.dtype)
+        if reduction == "sum":
+            return xp.asarray(loss.sum(), dtype=x.dtype)
+        return loss
+
+    def backward(self, g):
+        if self.reduction == "mean":
+            g = g / self.size
+        scale = g if self.weight is None else g * self.weight
+        x = self.x
+        gx = gy = None
+        if self.needs_input_grad[0]:
+            e = xp.exp(-xp.abs(x))
+            sigma_neg = xp.where(x >= 0, e, 1) / (1 + e)  # σ(−x), overflow-free
+            gx = scale * ((1 - self.y) - self.coef * sigma_neg)
+        if self.needs_input_grad[1]:
+            extra = (self.pos_weight - 1) * self.softplus_neg if self.pos_weight is not None else 0
+            gy = scale * (-x + extra)
+        return gx, gy
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable primitive (PyTorch's semantics).
+
+    ``weight`` broadcasts against the loss; ``pos_weight`` weights the positive term per class.
+    """
+    check_reduction("binary_cross_entropy_with_logits", reduction)
+    input = as_tensor(input)
+    target = target if isinstance(target, Tensor) else Tensor(xp.asarray(target, dtype=input.dtype))
+    if input.shape != target.shape:
+        raise ValueError(
+            "binary_cross_entropy_with_logits: input and target must have the same shape, "
+            f"received {input.shape} and {target.shape}"
+        )
+    if target.dtype != input.dtype:
+        target = target.astype(input.dtype)
+
+    def array(v):
+        if v is None:
+            return None
+        return (v.data if isinstance(v, Tensor) else xp.asarray(v)).astype(input.dtype)
+
+    return BCEWithLogits.apply(input, target, weight=array(weight), pos_weight=array(pos_weight),
+                               reduction=reduction)
