@@ -10,6 +10,10 @@ from .elementwise import abs, add, astype, clip, div, exp, log, maximum, minimum
 from .linalg import linear, matmul
 from .loss import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss
 from .reduce import max, mean, min, sum, var
+from .conv import *  # noqa: F401,F403  (conv1d, conv2d, ...)
+from .normalization import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
 from .shape import cat, clone, flatten, getitem, pad, permute, reshape, squeeze, stack, transpose, unsqueeze
 
 _tensor_module.F = __import__(__name__, fromlist=["_"])
