@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 from . import autograd, functional
 from .autograd import detect_anomaly, enable_grad, no_grad, set_grad_enabled
-from .random import manual_seed
+from .rng import manual_seed
 from .tensor import Tensor, tensor
 
 

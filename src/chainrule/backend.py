@@ -37,18 +37,22 @@ def to_numpy(array):
     return numpy.asarray(array)
 
 
-def _erf_fallback(x):
-    return xp.vectorize(math.erf, otypes=[x.dtype])(x)
-
-
-try:  # SciPy's erf is exact and vectorised; it comes with scikit-learn.
-    from scipy.special import erf as _scipy_erf
-except ImportError:  # pragma: no cover - exercised only without SciPy
-    _scipy_erf = None
+_scipy_erf = None
 
 
 def erf(x):
-    """The error function, elementwise, in the dtype of ``x``."""
-    if _scipy_erf is not None:
+    """The error function, elementwise, in the dtype of ``x``.
+
+    SciPy's exact, vectorised erf when SciPy is installed (it comes with
+    scikit-learn); otherwise ``math.erf`` elementwise.
+    """
+    global _scipy_erf
+    if _scipy_erf is None:
+        try:
+            from scipy.special import erf as found
+        except ImportError:  # pragma: no cover - exercised only without SciPy
+            found = False
+        _scipy_erf = found
+    if _scipy_erf:
         return _scipy_erf(x).astype(x.dtype, copy=False)
-    return _erf_fallback(x)
+    return xp.vectorize(math.erf, otypes=[x.dtype])(x)

@@ -12,7 +12,7 @@ import math
 
 from ..autograd import Function
 from ..backend import erf, xp
-from ..random import get_generator
+from ..rng import get_generator
 from ..tensor import Tensor
 
 __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "dropout"]

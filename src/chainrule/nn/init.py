@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from ..random import get_generator
+from ..rng import get_generator
 
 __all__ = [
     "calculate_gain", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
