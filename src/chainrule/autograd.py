@@ -252,6 +252,12 @@ def run_backward(root, grad=None, retain_graph: bool = False) -> None:
         _accumulate_leaf(root, grad)
         return
 
+    # IEEE semantics: an infinite or NaN gradient propagates quietly (detect_anomaly catches it)
+    with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        _backward_pass(root, grad, retain_graph)
+
+
+def _backward_pass(root, grad, retain_graph):
     order = _topological_order(root)
     grads = {id(root): grad}
     anomaly = _state.anomaly

@@ -104,7 +104,7 @@ def var(x, axis=None, keepdims: bool = False, unbiased: bool = False) -> Tensor:
         n = 1
         for ax in normalize_axis(axis, x.ndim):
             n *= x.shape[ax]
-        v = v * (n / max(n - 1, 1))
+        v = v * (n / (n - 1 if n > 1 else 1))
     return v
 
 
