@@ -37,11 +37,13 @@ class BatchNormTrain(Function):
     (0, 2, 3, ...), m = N·∏(*) elements each. γ and β are (C,) or None.
 
     Forward: y = γ x̂ + β with x̂ = (x − μ_B)/√(var_B + eps) (biased var_B).
+    When ``running_mean``/``running_var`` arrays are given they are moved in
+    place towards μ_B and the unbiased var_B·m/(m − 1) by ``factor``.
     Backward (per channel, sums and means over the m elements):
     ∂L/∂β = Σ g, ∂L/∂γ = Σ g x̂, ∂L/∂x = (1/σ)(ĝ − mean ĝ − x̂ mean(ĝ x̂)), ĝ = γ g.
     """
 
-    def forward(self, x, weight=None, bias=None, eps=1e-5):
+    def forward(self, x, weight=None, bias=None, running_mean=None, running_var=None, factor=0.1, eps=1e-5):
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         mean = x.mean(axis=axes, keepdims=True)
@@ -50,8 +52,12 @@ class BatchNormTrain(Function):
         inv_std = 1.0 / xp.sqrt(var + eps)
         x_hat = centred * inv_std
         self.axes, self.shape, self.x_hat, self.inv_std, self.weight = axes, shape, x_hat, inv_std, weight
-        self.batch_mean = mean.reshape(-1)
-        self.batch_var = var.reshape(-1)
+        if running_mean is not None:
+            count = x.size // x.shape[1]
+            running_mean *= 1 - factor
+            running_mean += factor * mean.reshape(-1)
+            running_var *= 1 - factor
+            running_var += (factor * count / (count - 1)) * var.reshape(-1)
         y = x_hat if weight is None else x_hat * weight.reshape(shape)
         if bias is not None:
             y = y + bias.reshape(shape)
@@ -207,30 +213,16 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training, received input shape {x.shape}"
             )
-        out = BatchNormTrain.apply(x, weight, bias, eps=eps)
-        if training and running_mean is not None:
-            fn_stats = out._ctx if out._ctx is not None else None
-            batch_mean, batch_var = _batch_stats(x.data, fn_stats)
-            if momentum is None:
-                tracked = 1 if num_batches_tracked is None else int(num_batches_tracked)
-                factor = 1.0 / max(tracked, 1)
-            else:
-                factor = float(momentum)
-            unbiased = batch_var * (count / (count - 1))
-            running_mean *= 1 - factor
-            running_mean += factor * batch_mean.astype(running_mean.dtype, copy=False)
-            running_var *= 1 - factor
-            running_var += factor * unbiased.astype(running_var.dtype, copy=False)
-        return out
+        if not training:
+            running_mean = running_var = None
+        if momentum is None:
+            tracked = 1 if num_batches_tracked is None else int(num_batches_tracked)
+            factor = 1.0 / max(tracked, 1)
+        else:
+            factor = float(momentum)
+        return BatchNormTrain.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
+                                    factor=factor, eps=eps)
     return BatchNormEval.apply(x, weight, bias, running_mean=running_mean, running_var=running_var, eps=eps)
-
-
-def _batch_stats(x, ctx):
-    """Per-channel mean and biased variance, reused from the recorded node when there is one."""
-    if ctx is not None and hasattr(ctx, "batch_mean"):
-        return ctx.batch_mean, ctx.batch_var
-    axes = (0,) + tuple(range(2, x.ndim))
-    return x.mean(axis=axes), x.var(axis=axes)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:

@@ -42,7 +42,7 @@ def predicted_classes(pred):
     """Class labels from model outputs: argmax over axis 1, or logit > 0 for one output."""
     pred = _array(pred)
     if pred.ndim >= 2 and pred.shape[1] > 1:
-        return pred.argmax(axis=1).reshape(pred.shape[0], -1).squeeze(-1) if pred.ndim > 2 else pred.argmax(axis=1)
+        return pred.argmax(axis=1)
     return (pred.reshape(pred.shape[0]) > 0).astype(xp.int64)
 
 
