@@ -1,3 +1,413 @@
-"""(being written)"""
+"""Recurrent layers over a whole sequence: ``rnn_layer``, ``lstm_layer``, ``gru_layer``.
 
-__all__ = []
+Each is one fused primitive for one layer and one direction, with
+backpropagation through time (BPTT) written by hand:
+
+* the input projection of the whole sequence, X·W_ihᵀ (+ biases), is ONE GEMM
+  of shape (T·N, I) × (I, gates·H) before the time loop;
+* the time loop does only the hidden-state matmul h_{t-1}·W_hhᵀ and the gate
+  arithmetic, in place on preallocated (T, N, ·) arrays;
+* the backward loops over time iteratively (never recursively), from t = T−1
+  down to 0; the per-step factors that do not depend on the incoming gradient
+  (the gate derivatives) are computed for all steps at once before the loop,
+  and the weight gradients are again one GEMM each after it:
+  ∂L/∂W_ih = Σ_t δa_tᵀ x_t and ∂L/∂W_hh = Σ_t δa_tᵀ h_{t−1}.
+
+Sequences are time-major: input (T, N, I), states (N, H). ``reverse=True``
+runs the recurrence from the last step to the first (the backward direction
+of a bidirectional layer); outputs stay in the input's time order.
+
+Gates follow PyTorch's layout and order: LSTM (i, f, g, o), GRU (r, z, n).
+Sigmoids are computed as σ(a) = ½ tanh(a/2) + ½, which never overflows.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from ..backend import xp
+from ..tensor import Tensor
+from .shape import getitem
+
+__all__ = ["rnn_layer", "lstm_layer", "gru_layer"]
+
+
+def _input_projection(x, weight_ih, bias_ih, bias_hh):
+    """X·W_ihᵀ (+ b_ih + b_hh) for the whole sequence as one GEMM: (T, N, I) → (T, N, G·H)."""
+    T, N, I = x.shape
+    out = xp.matmul(x.reshape(T * N, I), weight_ih.T)
+    if bias_ih is not None:
+        out += bias_ih
+    if bias_hh is not None:
+        out += bias_hh
+    return out.reshape(T, N, -1)
+
+
+class RNNSequence(Function):
+    """Elman RNN over a sequence: h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh), φ = tanh or relu.
+
+    Output: (h_1, …, h_T) as (T, N, H). BPTT, with δh_t = ∂L/∂h_t from the output plus
+    the recurrent term from step t + 1:
+
+    * δa_t = δh_t ⊙ φ'(a_t)  (tanh: 1 − h_t²;  relu: 1[h_t > 0])
+    * δh_{t−1} ← δa_t W_hh  (added to the output gradient of step t − 1)
+    * ∂L/∂W_ih = Σ_t δa_tᵀ x_t,  ∂L/∂W_hh = Σ_t δa_tᵀ h_{t−1},  ∂L/∂b_ih = ∂L/∂b_hh = Σ_t Σ_n δa_t
+    * ∂L/∂x_t = δa_t W_ih,  ∂L/∂h_0 = δh_0.
+    """
+
+    def forward(self, x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
+                nonlinearity="tanh", reverse=False):
+        if reverse:
+            x = x[::-1]
+        T, N, _ = x.shape
+        H = weight_hh.shape[1]
+        projected = _input_projection(x, weight_ih, bias_ih, bias_hh)
+        w_hh_t = xp.ascontiguousarray(weight_hh.T)
+        hs = xp.empty((T + 1, N, H), dtype=projected.dtype)
+        hs[0] = h0
+        for t in range(T):
+            h = hs[t + 1]
+            xp.matmul(hs[t], w_hh_t, out=h)
+            h += projected[t]
+            if nonlinearity == "tanh":
+                xp.tanh(h, out=h)
+            else:
+                xp.maximum(h, 0, out=h)
+        self.x, self.hs, self.weight_ih, self.weight_hh = x, hs, weight_ih, weight_hh
+        self.nonlinearity, self.reverse = nonlinearity, reverse
+        y = hs[1:]
+        return y[::-1] if reverse else y
+
+    def backward(self, grad_output):
+        dy = grad_output[::-1] if self.reverse else grad_output
+        hs, w_hh = self.hs, self.weight_hh
+        h = hs[1:]
+        deriv = 1 - h * h if self.nonlinearity == "tanh" else (h > 0).astype(h.dtype)
+        delta = xp.empty_like(h)
+        dh_next = xp.zeros_like(hs[0])
+        for t in range(h.shape[0] - 1, -1, -1):
+            dh = dy[t] + dh_next
+            xp.multiply(dh, deriv[t], out=delta[t])
+            dh_next = xp.matmul(delta[t], w_hh)
+        return _sequence_grads(self, delta, dh_next)
+
+
+def _sequence_grads(fn, delta_ih, dh0, delta_hh=None, extra=()):
+    """The gradient tuple (x, h0, *extra, W_ih, W_hh, b_ih, b_hh) of a sequence op.
+
+    ``delta_ih`` (T, N, G·H) is ∂L/∂(x_t W_ihᵀ + b_ih) and ``delta_hh`` (default: the same)
+    ∂L/∂(h_{t−1} W_hhᵀ + b_hh); each weight gradient is one GEMM over all T·N rows.
+    """
+    needs = fn.needs_input_grad
+    delta_hh = delta_ih if delta_hh is None else delta_hh
+    T, N, GH = delta_ih.shape
+    d_ih, d_hh = delta_ih.reshape(T * N, GH), delta_hh.reshape(T * N, GH)
+    gx = gw_ih = gw_hh = gb_ih = gb_hh = None
+    if needs[0]:
+        gx = xp.matmul(d_ih, fn.weight_ih).reshape(fn.x.shape)
+        if fn.reverse:
+            gx = gx[::-1]
+    if needs[-4]:
+        gw_ih = xp.matmul(d_ih.T, fn.x.reshape(T * N, -1))
+    if needs[-3]:
+        gw_hh = xp.matmul(d_hh.T, fn.hs[:-1].reshape(T * N, -1))
+    if needs[-2]:
+        gb_ih = d_ih.sum(axis=0)
+    if needs[-1]:
+        gb_hh = d_hh.sum(axis=0)
+    return (gx, dh0 if needs[1] else None, *extra, gw_ih, gw_hh, gb_ih, gb_hh)
+
+
+class LSTMSequence(Function):
+    """LSTM over a sequence, PyTorch's equations and gate order (i, f, g, o)::
+
+        [a_i, a_f, a_g, a_o] = x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh
+        i, f, o = σ(a_i), σ(a_f), σ(a_o);  g = tanh(a_g)
+        c_t = f ⊙ c_{t−1} + i ⊙ g;         h_t = o ⊙ tanh(c_t)
+
+    The output packs (h_1, …, h_T, c_T) as (T + 1, N, H), so the final cell state is
+    differentiable too. BPTT, with δh_t the output gradient plus δh from step t + 1 and
+    δc_t the cell gradient from step t + 1 (δc_T from the packed output):
+
+    * δc_t += δh_t ⊙ o ⊙ (1 − tanh²c_t)
+    * δa_o = δh_t ⊙ tanh c_t ⊙ o(1 − o);  δa_i = δc_t ⊙ g ⊙ i(1 − i)
+    * δa_f = δc_t ⊙ c_{t−1} ⊙ f(1 − f);    δa_g = δc_t ⊙ i ⊙ (1 − g²)
+    * δc_{t−1} = δc_t ⊙ f;  δh_{t−1} ← δa_t W_hh
+    * weight, bias and input gradients as in :class:`RNNSequence` with δa_t = [δa_i, δa_f, δa_g, δa_o].
+    """
+
+    def forward(self, x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False):
+        if reverse:
+            x = x[::-1]
+        T, N, _ = x.shape
+        H = weight_hh.shape[1]
+        gates = _input_projection(x, weight_ih, bias_ih, bias_hh)  # becomes the activations
+        w_hh_t = xp.ascontiguousarray(weight_hh.T)
+        # σ(a) = ½ tanh(½a) + ½ on the i, f, o columns; tanh on g: a ← scale·tanh(scale·a) + shift
+        scale = xp.full(4 * H, 0.5, dtype=gates.dtype)
+        scale[2 * H:3 * H] = 1
+        shift = 0.5 * (scale != 1).astype(gates.dtype)
+        hs = xp.empty((T + 1, N, H), dtype=gates.dtype)
+        cs = xp.empty((T + 1, N, H), dtype=gates.dtype)
+        tanh_c = xp.empty((T, N, H), dtype=gates.dtype)
+        hs[0], cs[0] = h0, c0
+        for t in range(T):
+            a = gates[t]
+            a += xp.matmul(hs[t], w_hh_t)
+            a *= scale
+            xp.tanh(a, out=a)
+            a *= scale
+            a += shift
+            c = cs[t + 1]
+            xp.multiply(a[:, H:2 * H], cs[t], out=c)
+            c += a[:, :H] * a[:, 2 * H:3 * H]
+            xp.tanh(c, out=tanh_c[t])
+            xp.multiply(a[:, 3 * H:], tanh_c[t], out=hs[t + 1])
+        self.x, self.hs, self.cs, self.tanh_c, self.gates = x, hs, cs, tanh_c, gates
+        self.weight_ih, self.weight_hh, self.reverse = weight_ih, weight_hh, reverse
+        out = xp.empty((T + 1, N, H), dtype=gates.dtype)
+        out[:T] = hs[:0:-1] if reverse else hs[1:]
+        out[T] = cs[T]
+        return out
+
+    def backward(self, grad_output):
+        T = grad_output.shape[0] - 1
+        dy = grad_output[T - 1::-1] if self.reverse else grad_output[:T]
+        H = self.weight_hh.shape[1]
+        acts, tanh_c, w_hh = self.gates, self.tanh_c, self.weight_hh
+        i, f, g, o = (acts[..., k * H:(k + 1) * H] for k in range(4))
+        # per-step factors, for all t at once
+        dh_to_dc = o * (1 - tanh_c * tanh_c)
+        dh_to_ao = tanh_c * o * (1 - o)
+        dc_to_aifg = xp.empty(acts.shape[:2] + (3, H), dtype=acts.dtype)
+        xp.multiply(g, i * (1 - i), out=dc_to_aifg[:, :, 0])
+        xp.multiply(self.cs[:-1], f * (1 - f), out=dc_to_aifg[:, :, 1])
+        xp.multiply(i, 1 - g * g, out=dc_to_aifg[:, :, 2])
+        delta = xp.empty_like(acts)
+        delta_ifg = delta[..., :3 * H].reshape(acts.shape[:2] + (3, H))
+        dh_next = xp.zeros_like(self.hs[0])
+        dc = xp.array(grad_output[T], copy=True)
+        for t in range(T - 1, -1, -1):
+            dh = dy[t] + dh_next
+            dc += dh * dh_to_dc[t]
+            xp.multiply(dh, dh_to_ao[t], out=delta[t, :, 3 * H:])
+            xp.multiply(dc[:, None, :], dc_to_aifg[t], out=delta_ifg[t])
+            dc *= f[t]
+            dh_next = xp.matmul(delta[t], w_hh)
+        needs = self.needs_input_grad
+        return _sequence_grads(self, delta, dh_next, extra=(dc if needs[2] else None,))
+
+
+class GRUSequence(Function):
+    """GRU over a sequence, PyTorch's equations and gate order (r, z, n)::
+
+        [x_r, x_z, x_n] = x_t W_ihᵀ + b_ih;   [h_r, h_z, h_n] = h_{t−1} W_hhᵀ + b_hh
+        r = σ(x_r + h_r);  z = σ(x_z + h_z);  n = tanh(x_n + r ⊙ h_n)
+        h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+
+    BPTT, with δh_t the output gradient plus δh from step t + 1:
+
+    * δa_n = δh_t ⊙ (1 − z) ⊙ (1 − n²)          (gradient of x_n; of h_n it is δa_n ⊙ r)
+    * δa_z = δh_t ⊙ (h_{t−1} − n) ⊙ z(1 − z)
+    * δa_r = δa_n ⊙ h_n ⊙ r(1 − r)
+    * δh_{t−1} ← δh_t ⊙ z + [δa_r, δa_z, δa_n ⊙ r] W_hh
+    * ∂L/∂W_ih = Σ_t [δa_r, δa_z, δa_n]ᵀ x_t,  ∂L/∂W_hh = Σ_t [δa_r, δa_z, δa_n ⊙ r]ᵀ h_{t−1},
+      and the biases sum the same two gradients over t and the batch.
+    """
+
+    def forward(self, x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False):
+        if reverse:
+            x = x[::-1]
+        T, N, _ = x.shape
+        H = weight_hh.shape[1]
+        projected = _input_projection(x, weight_ih, bias_ih, None)
+        w_hh_t = xp.ascontiguousarray(weight_hh.T)
+        hs = xp.empty((T + 1, N, H), dtype=projected.dtype)
+        rz = xp.empty((T, N, 2 * H), dtype=projected.dtype)
+        n = xp.empty((T, N, H), dtype=projected.dtype)
+        h_n = xp.empty((T, N, H), dtype=projected.dtype)
+        hs[0] = h0
+        for t in range(T):
+            hidden = xp.matmul(hs[t], w_hh_t)
+            if bias_hh is not None:
+                hidden += bias_hh
+            gate = rz[t]
+            xp.add(projected[t, :, :2 * H], hidden[:, :2 * H], out=gate)
+            gate *= 0.5
+            xp.tanh(gate, out=gate)
+            gate *= 0.5
+            gate += 0.5
+            h_n[t] = hidden[:, 2 * H:]
+            cand = n[t]
+            xp.multiply(gate[:, :H], h_n[t], out=cand)
+            cand += projected[t, :, 2 * H:]
+            xp.tanh(cand, out=cand)
+            h = hs[t + 1]
+            xp.subtract(hs[t], cand, out=h)
+            h *= gate[:, H:]
+            h += cand
+        self.x, self.hs, self.rz, self.n, self.h_n = x, hs, rz, n, h_n
+        self.weight_ih, self.weight_hh, self.reverse = weight_ih, weight_hh, reverse
+        y = hs[1:]
+        return y[::-1] if reverse else y
+
+    def backward(self, grad_output):
+        dy = grad_output[::-1] if self.reverse else grad_output
+        H = self.weight_hh.shape[1]
+        r, z, n, w_hh = self.rz[..., :H], self.rz[..., H:], self.n, self.weight_hh
+        dh_to_an = (1 - z) * (1 - n * n)
+        dh_to_az = (self.hs[:-1] - n) * z * (1 - z)
+        an_to_ar = self.h_n * r * (1 - r)
+        delta_hh = xp.empty(self.rz.shape[:2] + (3 * H,), dtype=n.dtype)
+        delta_n = xp.empty_like(n)
+        dh_next = xp.zeros_like(self.hs[0])
+        for t in range(n.shape[0] - 1, -1, -1):
+            dh = dy[t] + dh_next
+            d = delta_hh[t]
+            xp.multiply(dh, dh_to_an[t], out=delta_n[t])
+            xp.multiply(dh, dh_to_az[t], out=d[:, H:2 * H])
+            xp.multiply(delta_n[t], an_to_ar[t], out=d[:, :H])
+            xp.multiply(delta_n[t], r[t], out=d[:, 2 * H:])
+            dh_next = xp.matmul(d, w_hh)
+            dh_next += dh * z[t]
+        delta_ih = xp.concatenate([delta_hh[..., :2 * H], delta_n], axis=-1)
+        return _sequence_grads(self, delta_ih, dh_next, delta_hh=delta_hh)
+
+
+# ----------------------------------------------------------------------- public API
+def _check(owner, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, gates):
+    if input.ndim != 3:
+        raise ValueError(f"{owner}: expected input of shape (T, N, input_size), received {tuple(input.shape)}")
+    H = weight_hh.shape[-1]
+    I = weight_ih.shape[-1]
+    if tuple(weight_hh.shape) != (gates * H, H) or tuple(weight_ih.shape) != (gates * H, I):
+        raise ValueError(f"{owner}: expected weight_ih ({gates}·H, I) and weight_hh ({gates}·H, H), "
+                         f"received {tuple(weight_ih.shape)} and {tuple(weight_hh.shape)}")
+    if input.shape[2] != I:
+        raise ValueError(f"{owner}: expected input of shape (T, N, {I}), received {tuple(input.shape)}")
+    for name, state in hx:
+        if state is not None and tuple(state.shape) != (input.shape[1], H):
+            raise ValueError(f"{owner}: expected {name} of shape ({input.shape[1]}, {H}), "
+                             f"received {tuple(state.shape)}")
+    for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
+        if bias is not None and tuple(bias.shape) != (gates * H,):
+            raise ValueError(f"{owner}: expected {name} of shape ({gates * H},), received {tuple(bias.shape)}")
+    return H
+
+
+def _zeros_state(input, H, state):
+    if state is not None:
+        return state
+    return xp.zeros((input.shape[1], H), dtype=input.dtype)
+
+
+def _last_step(output, T, reverse):
+    return getitem(output, 0 if reverse else T - 1)
+
+
+def rnn_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
+              nonlinearity: str = "tanh", reverse: bool = False) -> tuple[Tensor, Tensor]:
+    """One Elman RNN layer over a time-major sequence.
+
+    ``h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)`` with φ = tanh or relu.
+
+    Parameters
+    ----------
+    input : Tensor, shape (T, N, I)
+    hx : Tensor or None, shape (N, H)
+        The initial state h_0 (zeros when None).
+    weight_ih : Tensor, shape (H, I)
+    weight_hh : Tensor, shape (H, H)
+    bias_ih, bias_hh : Tensor, shape (H,), optional
+    nonlinearity : {'tanh', 'relu'}
+    reverse : bool
+        Run from the last step to the first (outputs stay in input order).
+
+    Returns
+    -------
+    output : Tensor, shape (T, N, H)
+        h_t for every step.
+    h_n : Tensor, shape (N, H)
+        The final state (h_T, or h_1 when ``reverse``).
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr, chainrule.functional as F
+    >>> x = cr.tensor(np.zeros((5, 2, 3)))
+    >>> out, h = F.rnn_layer(x, None, cr.tensor(np.ones((4, 3))), cr.tensor(np.eye(4)))
+    >>> out.shape, h.shape
+    ((5, 2, 4), (2, 4))
+    """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn_layer: expected nonlinearity 'tanh' or 'relu', received {nonlinearity!r}")
+    H = _check("rnn_layer", input, [("hx", hx)], weight_ih, weight_hh, bias_ih, bias_hh, 1)
+    out = RNNSequence.apply(input, _zeros_state(input, H, hx), weight_ih, weight_hh, bias_ih, bias_hh,
+                            nonlinearity=nonlinearity, reverse=bool(reverse))
+    return out, _last_step(out, input.shape[0], reverse)
+
+
+def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
+               reverse: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """One LSTM layer over a time-major sequence (gates i, f, g, o; see :class:`LSTMSequence`).
+
+    Parameters
+    ----------
+    input : Tensor, shape (T, N, I)
+    hx, cx : Tensor or None, shape (N, H)
+        Initial hidden and cell states (zeros when None).
+    weight_ih : Tensor, shape (4H, I)
+    weight_hh : Tensor, shape (4H, H)
+    bias_ih, bias_hh : Tensor, shape (4H,), optional
+    reverse : bool
+
+    Returns
+    -------
+    output : Tensor, shape (T, N, H)
+    h_n, c_n : Tensor, shape (N, H)
+        The final hidden and cell states.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr, chainrule.functional as F
+    >>> x = cr.tensor(np.zeros((5, 2, 3)))
+    >>> out, h, c = F.lstm_layer(x, None, None, cr.tensor(np.ones((16, 3))), cr.tensor(np.ones((16, 4))))
+    >>> out.shape, c.shape
+    ((5, 2, 4), (2, 4))
+    """
+    H = _check("lstm_layer", input, [("hx", hx), ("cx", cx)], weight_ih, weight_hh, bias_ih, bias_hh, 4)
+    packed = LSTMSequence.apply(input, _zeros_state(input, H, hx), _zeros_state(input, H, cx),
+                                weight_ih, weight_hh, bias_ih, bias_hh, reverse=bool(reverse))
+    T = input.shape[0]
+    output = getitem(packed, slice(0, T))
+    return output, _last_step(packed, T, reverse), getitem(packed, T)
+
+
+def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
+              reverse: bool = False) -> tuple[Tensor, Tensor]:
+    """One GRU layer over a time-major sequence (gates r, z, n; see :class:`GRUSequence`).
+
+    Parameters
+    ----------
+    input : Tensor, shape (T, N, I)
+    hx : Tensor or None, shape (N, H)
+    weight_ih : Tensor, shape (3H, I)
+    weight_hh : Tensor, shape (3H, H)
+    bias_ih, bias_hh : Tensor, shape (3H,), optional
+    reverse : bool
+
+    Returns
+    -------
+    output : Tensor, shape (T, N, H)
+    h_n : Tensor, shape (N, H)
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr, chainrule.functional as F
+    >>> x = cr.tensor(np.zeros((5, 2, 3)))
+    >>> out, h = F.gru_layer(x, None, cr.tensor(np.ones((12, 3))), cr.tensor(np.ones((12, 4))))
+    >>> out.shape
+    (5, 2, 4)
+    """
+    H = _check("gru_layer", input, [("hx", hx)], weight_ih, weight_hh, bias_ih, bias_hh, 3)
+    out = GRUSequence.apply(input, _zeros_state(input, H, hx), weight_ih, weight_hh, bias_ih, bias_hh,
+                            reverse=bool(reverse))
+    return out, _last_step(out, input.shape[0], reverse)

@@ -1,0 +1,80 @@
+"""Stochastic gradient descent with momentum, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from ..backend import xp
+from .optimizer import Optimizer, check_number
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's update rule.
+
+    For each parameter θ with gradient g at step t::
+
+        g ← −g if maximize;  g ← g + weight_decay·θ
+        if momentum ≠ 0:
+            b ← g                                       (t = 1)
+            b ← momentum·b + (1 − dampening)·g          (t > 1)
+            g ← g + momentum·b if nesterov else b
+        θ ← θ − lr·g
+
+    Parameters
+    ----------
+    params : iterable of Parameter or of dict (parameter groups)
+    lr : float, default 1e-3
+    momentum, dampening, weight_decay : float ≥ 0
+    nesterov : bool
+        Needs momentum > 0 and dampening = 0.
+    maximize : bool
+        Ascend instead of descend.
+
+    Examples
+    --------
+    >>> import chainrule.nn as nn, chainrule.optim as optim
+    >>> model = nn.Linear(3, 1)
+    >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict) -> None:
+        for name in ("lr", "momentum", "dampening", "weight_decay"):
+            check_number("SGD", name, group[name])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "SGD: nesterov=True requires momentum > 0 and dampening = 0, received "
+                f"momentum={group['momentum']}, dampening={group['dampening']}"
+            )
+
+    def _update(self, param, grad, state, group) -> None:
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        (d,) = self._work(param)
+        self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])
+        if momentum == 0:
+            d *= lr
+            param.data -= d
+            return
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            state["momentum_buffer"] = buf = d.copy()
+        else:
+            buf *= momentum
+            if dampening:
+                d *= 1 - dampening  # d is not needed afterwards: nesterov requires dampening = 0
+                buf += d
+            else:
+                buf += d
+        if group["nesterov"]:
+            d *= lr  # θ ← θ − lr·g − lr·momentum·b
+            param.data -= d
+            xp.multiply(buf, lr * momentum, out=d)
+            param.data -= d
+        else:
+            xp.multiply(buf, lr, out=d)
+            param.data -= d
