@@ -20,7 +20,7 @@ from ..autograd import Function
 from ..backend import is_float_dtype, xp
 from ..tensor import Tensor
 
-__all__ = ["batch_norm", "layer_norm", "embedding"]
+__all__ = ["batch_norm", "embedding", "layer_norm"]
 
 
 def _standardize_backward(g_hat, x_hat, inv_std, axes):

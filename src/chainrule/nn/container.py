@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from .. import functional as F
 from ..tensor import Tensor
 from .linear import as_input
 from .module import Module
 
-__all__ = ["Sequential", "ModuleList", "Flatten"]
+__all__ = ["Flatten", "ModuleList", "Sequential"]
 
 
 def _check_module(owner: str, module, position) -> Module:
@@ -73,7 +73,7 @@ class Sequential(Module):
         name = list(self._modules)[_index("Sequential", idx, len(self._modules))]
         self.add_module(name, _check_module("Sequential", module, idx))
 
-    def append(self, module: Module) -> "Sequential":
+    def append(self, module: Module) -> Sequential:
         """Add ``module`` at the end (named by the next free integer)."""
         self.add_module(str(len(self._modules)), _check_module("Sequential", module, len(self._modules)))
         return self
@@ -115,11 +115,11 @@ class ModuleList(Module):
         idx = _index("ModuleList", idx, len(self._modules))
         self.add_module(str(idx), _check_module("ModuleList", module, idx))
 
-    def append(self, module: Module) -> "ModuleList":
+    def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self._modules)), _check_module("ModuleList", module, len(self._modules)))
         return self
 
-    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
         for module in modules:
             self.append(module)
         return self

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Identity"]
+__all__ = ["Identity", "Linear"]
 
 
 def as_input(x, dtype=None) -> Tensor:

@@ -29,8 +29,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False):
-        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize)
+        defaults = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
+                        "initial_accumulator_value": initial_accumulator_value, "eps": eps, "maximize": maximize}
         super().__init__(params, defaults)
 
     def _validate(self, group: dict) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Iterable
 
 from ..autograd import enable_grad
 from ..backend import xp

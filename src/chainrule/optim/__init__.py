@@ -1,0 +1,30 @@
+"""Optimizers, learning-rate schedules and gradient clipping (PyTorch's names and update rules).
+
+Examples
+--------
+>>> import numpy as np, chainrule as cr, chainrule.nn as nn, chainrule.optim as optim
+>>> model = nn.Linear(2, 1, generator=np.random.default_rng(0))
+>>> opt = optim.Adam(model.parameters(), lr=0.01)
+>>> loss = (model(np.ones((4, 2))) ** 2).mean()
+>>> opt.zero_grad(); loss.backward(); opt.step()
+"""
+
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .clip import clip_grad_norm_, clip_grad_value_
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = [
+           "SGD",
+           "Adagrad",
+           "Adam",
+           "AdamW",
+           "Optimizer",
+           "RMSprop",
+           "clip_grad_norm_",
+           "clip_grad_value_",
+           "lr_scheduler",
+]
