@@ -50,9 +50,20 @@ from collections import OrderedDict
 from .backend import is_float_dtype, to_numpy, xp
 
 __all__ = [
-    "ModelFileError", "save", "load", "save_checkpoint", "load_checkpoint", "Checkpoint",
-    "model_config", "build_model", "register_module", "registered_types", "atomic_write_bytes",
-    "read_safetensors", "restore_generator",
+    "Checkpoint",
+    "ModelFileError",
+    "atomic_write_bytes",
+    "build_model",
+    "load",
+    "load_checkpoint",
+    "model_config",
+    "read_info",
+    "read_safetensors",
+    "register_module",
+    "registered_types",
+    "restore_generator",
+    "save",
+    "save_checkpoint",
 ]
 
 MODEL_FORMAT = "chainrule.model"
@@ -343,7 +354,7 @@ def read_safetensors(path) -> tuple[dict, dict]:
         raise ImportError("loading models needs the 'safetensors' package: pip install safetensors") from None
     try:
         tensors = st_load(raw)
-    except Exception as error:  # safetensors raises its own SafetensorError
+    except Exception as error:  # noqa: BLE001 - safetensors raises its own SafetensorError
         raise ModelFileError(f"{path} is corrupt: safetensors could not read it ({error})") from None
     if not isinstance(metadata, dict):
         raise ModelFileError(f"{path} is corrupt: its metadata is not a JSON object")
@@ -358,7 +369,7 @@ def _parse_json(text, what, path):
 
 
 # ------------------------------------------------------------------ models
-def save(model, path) -> str:
+def save(model, path, *, info: dict | None = None) -> str:
     """Save ``model`` (weights + architecture) to a folder, or to one ``.safetensors`` file.
 
     Parameters
@@ -368,6 +379,9 @@ def save(model, path) -> str:
     path : str or os.PathLike
         A folder (created if needed) that receives ``model.safetensors`` and
         ``config.json``; or a file name ending in ``.safetensors``.
+    info : dict, optional
+        JSON-able facts to keep with the model (the CLI stores the task, the
+        class names, the input shape); read back with :func:`read_info`.
 
     Returns
     -------
@@ -383,6 +397,12 @@ def save(model, path) -> str:
     """
     path = os.fspath(path)
     document = _architecture_document(model)
+    if info is not None:
+        try:
+            json.dumps(info)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"save: info must be JSON-serialisable: {error}") from None
+        document["info"] = info
     metadata = {"format": MODEL_FORMAT, "chainrule_config": json.dumps(document)}
     data = _safetensors_bytes(model.state_dict(), metadata)
     if path.endswith(".safetensors"):
@@ -488,6 +508,20 @@ def load(path):
             f"there is no {CONFIG_FILE} next to it"
         )
     return model.eval()
+
+
+def read_info(path) -> dict:
+    """The ``info`` dict saved with a model by ``save(..., info=...)`` (empty when none)."""
+    weights, _ = _resolve_model_file(path)
+    _, metadata = read_safetensors(weights)
+    key = "chainrule_checkpoint" if metadata.get("format") == CHECKPOINT_FORMAT else "chainrule_config"
+    if key not in metadata:
+        return {}
+    document = _parse_json(metadata[key], "metadata", weights)
+    if key == "chainrule_checkpoint":
+        document = document.get("model") if isinstance(document, dict) else None
+    info = document.get("info") if isinstance(document, dict) else None
+    return info if isinstance(info, dict) else {}
 
 
 # -------------------------------------------------------------- checkpoints

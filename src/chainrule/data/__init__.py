@@ -15,6 +15,14 @@ from .dataset import Dataset, Subset, TensorDataset, random_split
 from .preprocessing import StandardScaler, one_hot, standardize
 
 __all__ = [
-    "Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
-    "standardize", "StandardScaler", "one_hot", "datasets",
+    "DataLoader",
+    "Dataset",
+    "StandardScaler",
+    "Subset",
+    "TensorDataset",
+    "datasets",
+    "default_collate",
+    "one_hot",
+    "random_split",
+    "standardize",
 ]

@@ -16,7 +16,7 @@ from ..backend import DEFAULT_FLOAT, xp
 from ..rng import get_generator
 from ..tensor import Tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split"]
+__all__ = ["Dataset", "Subset", "TensorDataset", "random_split"]
 
 
 class Dataset:
@@ -83,7 +83,7 @@ class TensorDataset(Dataset):
     --------
     >>> import numpy as np
     >>> ds = TensorDataset(np.zeros((4, 3), np.float32), np.arange(4))
-    >>> len(ds), ds[1][1]
+    >>> len(ds), int(ds[1][1])
     (4, 1)
     """
 
@@ -181,7 +181,7 @@ def _split_lengths(lengths: Sequence[float], n: int) -> list[int]:
         )
     if not math.isclose(sum(lengths), 1.0, abs_tol=1e-6):
         raise ValueError(f"random_split: fractions must sum to 1, received {lengths} (sum {sum(lengths)})")
-    counts = [int(math.floor(n * frac)) for frac in lengths]
+    counts = [math.floor(n * frac) for frac in lengths]
     for k in range(n - sum(counts)):  # hand the remainder out round-robin, as PyTorch does
         counts[k % len(counts)] += 1
     return counts

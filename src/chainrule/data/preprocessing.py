@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..backend import DEFAULT_FLOAT, xp
 from ..tensor import Tensor
 
-__all__ = ["standardize", "StandardScaler", "one_hot"]
+__all__ = ["StandardScaler", "one_hot", "standardize"]
 
 
 def _float_features(X, argument: str):
@@ -99,7 +99,7 @@ class StandardScaler:
         self.with_mean = with_mean
         self.with_std = with_std
 
-    def fit(self, X, y=None) -> "StandardScaler":
+    def fit(self, X, y=None) -> StandardScaler:
         """Learn ``mean_``, ``var_`` and ``scale_`` from ``X`` of shape (N, ...)."""
         X = _float_features(X, "StandardScaler.fit: X")
         if len(X) == 0:

@@ -18,7 +18,7 @@ of one.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..autograd import Function
 from ..backend import xp
@@ -233,7 +233,7 @@ def _conv(spatial: int, input, weight, bias, stride, padding, dilation, groups, 
         raise ValueError(f"{owner}: expected bias of shape ({out_channels},), received {tuple(bias.shape)}")
     if spatial == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
-    options = dict(stride=stride, padding=pads, dilation=dilation, groups=int(groups))
+    options = {"stride": stride, "padding": pads, "dilation": dilation, "groups": int(groups)}
     if bias is None:
         return Conv2dFunction.apply(input, weight, **options)
     return Conv2dFunction.apply(input, weight, bias, **options)

@@ -10,14 +10,14 @@ is computed with two small averaging matrices: y = A_h · x · A_wᵀ.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
 from .conv import crop_spatial, offset_slices, pad_spatial, to_tuple
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d"]
+__all__ = ["adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d"]
 
 
 def _output_size(size, k, s, p, d):

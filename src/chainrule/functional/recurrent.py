@@ -28,7 +28,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from .shape import getitem
 
-__all__ = ["rnn_layer", "lstm_layer", "gru_layer"]
+__all__ = ["gru_layer", "lstm_layer", "rnn_layer"]
 
 
 def _input_projection(x, weight_ih, bias_ih, bias_hh):

@@ -1,3 +1,206 @@
-"""(being written)"""
+"""Convolution layers ``Conv1d`` and ``Conv2d`` (PyTorch's layouts and default initialisation)."""
 
-__all__ = []
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from .. import functional as F
+from ..backend import DEFAULT_FLOAT, is_float_dtype, xp
+from ..functional.conv import conv_padding, to_tuple
+from ..tensor import Tensor
+from . import init
+from .module import Module, Parameter
+
+__all__ = ["Conv1d", "Conv2d"]
+
+
+def layer_input(x, dtype) -> Tensor:
+    """A layer's input as a Tensor; a floating array is cast to the layer's dtype."""
+    if isinstance(x, Tensor):
+        return x
+    array = xp.asarray(x)
+    return Tensor(array, dtype=dtype if is_float_dtype(array.dtype) else None)
+
+
+def positive_int(owner: str, name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, xp.integer)):
+        raise TypeError(f"{owner}: expected {name} to be an int, received {value!r}")
+    if value < 1:
+        raise ValueError(f"{owner}: expected {name} ≥ 1, received {value}")
+    return int(value)
+
+
+def float_dtype(owner: str, dtype):
+    dtype = DEFAULT_FLOAT if dtype is None else xp.dtype(dtype)
+    if not is_float_dtype(dtype):
+        raise TypeError(f"{owner}: expected a floating dtype, received {dtype}")
+    return dtype
+
+
+class _ConvNd(Module):
+    """Shared constructor, initialisation and input checks of Conv1d and Conv2d."""
+
+    spatial = 2
+    dims = ("H", "W")
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, dtype=None, generator=None):
+        super().__init__()
+        name = type(self).__name__
+        n = self.spatial
+        self.in_channels = positive_int(name, "in_channels", in_channels)
+        self.out_channels = positive_int(name, "out_channels", out_channels)
+        self.groups = positive_int(name, "groups", groups)
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) "
+                             f"must both be divisible by groups, received groups={groups}")
+        self.kernel_size = to_tuple(kernel_size, n, "kernel_size", name)
+        self.stride = to_tuple(stride, n, "stride", name)
+        self.dilation = to_tuple(dilation, n, "dilation", name)
+        for arg in ("kernel_size", "stride", "dilation"):
+            if any(v < 1 for v in getattr(self, arg)):
+                raise ValueError(f"{name}: expected {arg} ≥ 1, received {getattr(self, arg)}")
+        self.padding = padding if isinstance(padding, str) else to_tuple(padding, n, "padding", name)
+        conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, name)  # validates
+        dtype = float_dtype(name, dtype)
+        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight = Parameter(xp.empty(shape, dtype=dtype), dtype=dtype)
+        if bias:
+            self.bias = Parameter(xp.empty((self.out_channels,), dtype=dtype), dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        """PyTorch's default: kaiming_uniform_(a=√5) = U(±1/√fan_in) for the weight, U(±1/√fan_in) for the bias.
+
+        fan_in = (in_channels / groups) · prod(kernel_size).
+        """
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
+            bound = 1.0 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound, generator=generator)
+
+    def _short_repr(self) -> str:
+        return f"{type(self).__name__}({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size})"
+
+    def _check_input(self, x) -> None:
+        expected = f"(N, {self.in_channels}, {', '.join(self.dims)})"
+        if x.ndim != self.spatial + 2 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{self._short_repr()}: expected input of shape {expected}, "
+                             f"received {tuple(x.shape)}")
+        pads = conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, type(self).__name__)
+        for size, k, d, (lo, hi) in zip(x.shape[2:], self.kernel_size, self.dilation, pads):
+            if size + lo + hi < d * (k - 1) + 1:
+                raise ValueError(
+                    f"{self._short_repr()}: expected input of shape {expected} with each spatial size "
+                    f"(after padding {self.padding}) at least the kernel extent "
+                    f"{tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation))}, "
+                    f"received {tuple(x.shape)}"
+                )
+
+    def get_config(self) -> dict:
+        """The constructor arguments, JSON-serialisable (tuples become lists in JSON)."""
+        unpack = (lambda v: v[0]) if self.spatial == 1 else list
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": unpack(self.kernel_size),
+            "stride": unpack(self.stride),
+            "padding": self.padding if isinstance(self.padding, str) else unpack(self.padding),
+            "dilation": unpack(self.dilation),
+            "groups": self.groups,
+            "bias": self.bias is not None,
+        }
+
+    def extra_repr(self) -> str:
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self.spatial:
+            text += f", padding={self.padding!r}"
+        if self.dilation != (1,) * self.spatial:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C, H, W) inputs (PyTorch's ``nn.Conv2d``).
+
+    ``y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, g·C/G + c]`` (cross-correlation ⋆, per group g),
+    computed by im2col + GEMM (see :func:`chainrule.functional.conv2d`).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (int, int)
+    stride, dilation : int or (int, int)
+    padding : int, (int, int), 'valid' or 'same'
+    groups : int
+        ``groups == in_channels`` gives a depthwise convolution.
+    bias : bool
+    dtype : dtype, optional
+        Parameter dtype (float32 by default).
+    generator : numpy.random.Generator, optional
+        Randomness for :meth:`reset_parameters`.
+
+    Shapes: input (N, C_in, H, W) → output (N, C_out, Ho, Wo),
+    Ho = ⌊(H + pad_h − d_h(kh − 1) − 1)/s_h⌋ + 1; ``weight`` is (C_out, C_in/groups, kh, kw),
+    ``bias`` (C_out,).
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule.nn as nn
+    >>> conv = nn.Conv2d(3, 8, 3, padding=1, generator=np.random.default_rng(0))
+    >>> conv(np.zeros((2, 3, 16, 16))).shape
+    (2, 8, 16, 16)
+    """
+
+    spatial = 2
+    dims = ("H", "W")
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
+                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
+                 dilation: int | Sequence[int] = 1, groups: int = 1, bias: bool = True,
+                 dtype=None, generator=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, dtype, generator)
+
+    def forward(self, input) -> Tensor:
+        x = layer_input(input, self.weight.dtype)
+        self._check_input(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) inputs (PyTorch's ``nn.Conv1d``).
+
+    Parameters are those of :class:`Conv2d` with single ints; ``weight`` is
+    (C_out, C_in/groups, k). Output length Lo = ⌊(L + pad − d(k − 1) − 1)/s⌋ + 1.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule.nn as nn
+    >>> conv = nn.Conv1d(4, 6, 5, stride=2, generator=np.random.default_rng(0))
+    >>> conv(np.zeros((2, 4, 20))).shape
+    (2, 6, 8)
+    """
+
+    spatial = 1
+    dims = ("L",)
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
+                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
+                 dilation: int | Sequence[int] = 1, groups: int = 1, bias: bool = True,
+                 dtype=None, generator=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, dtype, generator)
+
+    def forward(self, input) -> Tensor:
+        x = layer_input(input, self.weight.dtype)
+        self._check_input(x)
+        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

@@ -18,13 +18,13 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
-           "SGD",
-           "Adagrad",
-           "Adam",
-           "AdamW",
-           "Optimizer",
-           "RMSprop",
-           "clip_grad_norm_",
-           "clip_grad_value_",
-           "lr_scheduler",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "RMSprop",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "lr_scheduler",
 ]

@@ -59,9 +59,10 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
             "finite, so they cannot be clipped (pass error_if_nonfinite=False to clip anyway)"
         )
     coefficient = float(max_norm) / (total + 1e-6)
-    if coefficient < 1.0:
-        for g in grads:
-            g *= coefficient
+    if not coefficient >= 1.0:  # also when the norm is inf or NaN: the gradients become NaN, as in PyTorch
+        with xp.errstate(invalid="ignore"):
+            for g in grads:
+                g *= coefficient
     return total
 
 

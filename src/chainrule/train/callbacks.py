@@ -23,8 +23,16 @@ import os
 import warnings
 
 __all__ = [
-    "Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN",
-    "LearningRateScheduler", "ReduceLROnPlateau", "CSVLogger", "get_lr", "set_lr",
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+    "get_lr",
+    "set_lr",
 ]
 
 
@@ -254,7 +262,7 @@ class EarlyStopping(Callback):
                 self.best_weights = {k: v.copy() for k, v in self.model.state_dict().items()}
             return
         self.wait += 1
-        if self.wait > self.patience or (self.patience == 0 and self.wait >= 1):
+        if self.wait >= max(self.patience, 1):
             self.stopped_epoch = epoch
             self.stop_training = True
             if self.verbose:
@@ -494,7 +502,7 @@ class CSVLogger(Callback):
             self._keys = header[1:] if header else None
         else:
             self._keys = None
-        self._handle = open(self.path, "a" if append else "w", newline="")
+        self._handle = open(self.path, "a" if append else "w", newline="")  # noqa: SIM115 - closed in on_train_end
         self._writer = csv.writer(self._handle, delimiter=self.separator)
 
     def on_epoch_end(self, epoch, logs=None):

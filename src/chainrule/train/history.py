@@ -77,7 +77,7 @@ class History:
         return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()}}
 
     @classmethod
-    def from_dict(cls, state: dict) -> "History":
+    def from_dict(cls, state: dict) -> History:
         history = cls()
         history.epoch = [int(e) for e in state.get("epoch", [])]
         history.history = {k: [float(x) for x in v] for k, v in state.get("history", {}).items()}

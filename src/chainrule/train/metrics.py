@@ -12,14 +12,20 @@ output column (N,) or (N, 1) is read as a binary logit: class 1 when > 0.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..backend import xp
 from ..tensor import Tensor
 
 __all__ = [
-    "accuracy", "top_k_accuracy", "mean_squared_error", "mean_absolute_error", "r2_score",
-    "get_metric", "predicted_classes", "METRICS",
+    "METRICS",
+    "accuracy",
+    "get_metric",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "predicted_classes",
+    "r2_score",
+    "top_k_accuracy",
 ]
 
 
@@ -147,7 +153,7 @@ def get_metric(metric) -> tuple[str, Callable]:
         key = metric.lower()
         if key not in METRICS:
             raise ValueError(
-                f"metrics: unknown metric {metric!r}; expected one of {sorted(set(_CANONICAL.get(k, k) for k in METRICS))} "
+                f"metrics: unknown metric {metric!r}; expected one of {sorted({_CANONICAL.get(k, k) for k in METRICS})} "
                 "or a callable fn(pred, target) -> float"
             )
         return _CANONICAL.get(key, key), METRICS[key]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ...backend import xp
 from ...rng import get_generator
 
-__all__ = ["DatasetBundle", "DatasetNotFoundError", "DatasetInfo"]
+__all__ = ["DatasetBundle", "DatasetInfo", "DatasetNotFoundError"]
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -290,12 +290,12 @@ def train_test_indices(n: int, test_size: float, seed, labels=None):
     rng = get_generator(seed) if seed is not None else get_generator(0)
     if labels is None:
         order = rng.permutation(n)
-        n_test = max(1, int(round(n * test_size)))
+        n_test = max(1, round(n * test_size))
         return order[n_test:], order[:n_test]
     train, test = [], []
     for value in xp.unique(labels):
         members = rng.permutation(xp.flatnonzero(labels == value))
-        n_test = min(int(round(len(members) * test_size)), len(members) - 1)
+        n_test = min(round(len(members) * test_size), len(members) - 1)
         test.append(members[:n_test])
         train.append(members[n_test:])
     train_idx = rng.permutation(xp.concatenate(train))

@@ -11,7 +11,7 @@ from functools import lru_cache
 from ...backend import xp
 from ._bundle import finalize, train_test_indices
 
-__all__ = ["make_mnist1d", "load_mnist1d", "load_xor", "load_spirals", "load_sine"]
+__all__ = ["load_mnist1d", "load_sine", "load_spirals", "load_xor", "make_mnist1d"]
 
 # ----------------------------------------------------------------- MNIST-1D
 # The ten 1-D digit templates of MNIST-1D (Greydanus, "Scaling down deep

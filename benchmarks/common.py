@@ -1,0 +1,103 @@
+"""Timing helpers shared by the benchmarks: interleaved runs, medians, ranges, memory, BLAS info."""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import time
+
+
+def set_threads(n: int = 2) -> None:
+    """Pin BLAS (and PyTorch, if present) to ``n`` threads so both sides get the same cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def time_call(fn, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def interleaved(candidates: dict, rounds: int = 5, per_round: int = 5, warmup: int = 3) -> dict:
+    """Time each callable in ``candidates`` in alternating rounds (A B A B …) after warm-up.
+
+    Returns {name: {"median_s", "min_s", "max_s", "samples"}} of per-call seconds.
+    """
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    samples = {name: [] for name in candidates}
+    for _ in range(rounds):
+        for name, fn in candidates.items():
+            samples[name].extend(time_call(fn, per_round))
+    return {
+        name: {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts), "samples": len(ts)}
+        for name, ts in samples.items()
+    }
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def blas_info() -> list[dict]:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return [{"note": "threadpoolctl not installed"}]
+    return [
+        {k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture", "filepath")}
+        for info in threadpool_info()
+    ]
+
+
+def gemm_gflops(n: int = 512, repeats: int = 20) -> float:
+    """NumPy float32 GEMM throughput (the ceiling for BLAS-bound training steps), GFLOP/s."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    out = np.empty((n, n), dtype=np.float32)
+    for _ in range(3):
+        np.matmul(a, b, out=out)
+    best = min(time_call(lambda: np.matmul(a, b, out=out), repeats))
+    return 2 * n ** 3 / best / 1e9
+
+
+def environment() -> dict:
+    import platform
+
+    import numpy as np
+
+    info = {"python": platform.python_version(), "numpy": np.__version__, "cpu_count": os.cpu_count(),
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
+    if torch_available():
+        import torch
+
+        info["torch"] = torch.__version__
+    return info

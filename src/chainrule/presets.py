@@ -1,0 +1,255 @@
+"""Model presets for ``chainrule train --model mlp|cnn|gru|lstm``.
+
+Each preset is a :class:`~chainrule.nn.Module` subclass whose constructor
+arguments are plain JSON values (returned by ``get_config()``), so a trained
+preset saves and reloads through :mod:`chainrule.io` like any library layer.
+Every preset takes its input as the data set delivers it (for example
+digits as (N, 64) rows) and reshapes it to ``input_shape`` itself:
+
+- ``MLP``: flatten, then Linear → ReLU (→ Dropout) per hidden layer, then a Linear output.
+- ``CNN``: for (C, L) signals (mnist1d) a Conv1d stack, for (C, H, W) images a
+  Conv2d stack; each block is conv (same padding) → ReLU → max-pool by 2,
+  then a hidden Linear layer and the output layer.
+- ``RecurrentNet`` (``gru``, ``lstm``): reads a (1, L) signal as L steps of one
+  feature, or an image (C, H, W) row by row (H steps of C·W features); the last
+  hidden state goes through a Linear output layer.
+
+:func:`build_preset` picks the layer sizes for a data set's shape and
+:data:`PRESETS` holds each preset's training defaults (epochs, learning
+rate, optimizer, batch size).
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import nn
+from .tensor import Tensor
+
+__all__ = ["CNN", "MLP", "MODEL_CLASSES", "PRESETS", "RecurrentNet", "build_preset", "preset_names"]
+
+
+def _shape(name, input_shape):
+    if isinstance(input_shape, int):
+        input_shape = [input_shape]
+    shape = [int(s) for s in input_shape]
+    if not shape or any(s < 1 for s in shape):
+        raise ValueError(f"{name}: input_shape must be a non-empty list of positive ints, received {input_shape!r}")
+    return shape
+
+
+def _positive(name, arg, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name}: {arg} must be a positive int, received {value!r}")
+    return value
+
+
+def _reshape_input(x, shape, name):
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    per_sample = math.prod(shape)
+    if x.ndim < 1 or (x.data.size // max(x.shape[0], 1)) != per_sample:
+        raise ValueError(
+            f"{name}: expected inputs of shape (N, {', '.join(map(str, shape))}) or (N, {per_sample}), "
+            f"received {tuple(x.shape)}"
+        )
+    if tuple(x.shape[1:]) == tuple(shape):
+        return x
+    return x.reshape((x.shape[0], *shape))
+
+
+class MLP(nn.Module):
+    """A multilayer perceptron: Flatten → [Linear → ReLU (→ Dropout)] × len(hidden) → Linear.
+
+    Parameters
+    ----------
+    input_shape : list of int
+        Shape of one sample (flattened to prod(input_shape) features).
+    num_outputs : int
+        Classes (logits) or regression targets.
+    hidden : list of int
+        Hidden layer widths.
+    dropout : float
+        Dropout probability after each hidden activation (0 disables it).
+    """
+
+    def __init__(self, input_shape, num_outputs: int, hidden=(128, 64), dropout: float = 0.0):
+        super().__init__()
+        self.input_shape = _shape("MLP", input_shape)
+        self.num_outputs = _positive("MLP", "num_outputs", num_outputs)
+        self.hidden = [_positive("MLP", "hidden", h) for h in hidden]
+        self.dropout = float(dropout)
+        layers = [nn.Flatten()]
+        width = math.prod(self.input_shape)
+        for h in self.hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            if self.dropout > 0:
+                layers.append(nn.Dropout(self.dropout))
+            width = h
+        layers.append(nn.Linear(width, self.num_outputs))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(_reshape_input(x, self.input_shape, "MLP"))
+
+    def get_config(self) -> dict:
+        return {"input_shape": list(self.input_shape), "num_outputs": self.num_outputs,
+                "hidden": list(self.hidden), "dropout": self.dropout}
+
+
+class CNN(nn.Module):
+    """Conv blocks (conv → ReLU → max-pool 2) then Linear → ReLU → Linear.
+
+    Parameters
+    ----------
+    input_shape : list of int
+        (C, L) for a 1-D signal (Conv1d) or (C, H, W) for an image (Conv2d).
+    num_outputs : int
+    channels : list of int
+        Output channels of each conv block.
+    kernel_size : int
+        Odd kernel size; padding keeps the spatial size ("same").
+    hidden : int
+        Width of the hidden Linear layer.
+    dropout : float
+        Dropout before the output layer.
+    """
+
+    def __init__(self, input_shape, num_outputs: int, channels=(16, 32), kernel_size: int = 3,
+                 hidden: int = 64, dropout: float = 0.0):
+        super().__init__()
+        self.input_shape = _shape("CNN", input_shape)
+        if len(self.input_shape) not in (2, 3):
+            raise ValueError(f"CNN: input_shape must be (C, L) or (C, H, W), received {input_shape!r}")
+        self.num_outputs = _positive("CNN", "num_outputs", num_outputs)
+        self.channels = [_positive("CNN", "channels", c) for c in channels]
+        self.kernel_size = _positive("CNN", "kernel_size", kernel_size)
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"CNN: kernel_size must be odd (for same padding), received {kernel_size}")
+        self.hidden = _positive("CNN", "hidden", hidden)
+        self.dropout = float(dropout)
+        two_d = len(self.input_shape) == 3
+        conv, pool = (nn.Conv2d, nn.MaxPool2d) if two_d else (nn.Conv1d, nn.MaxPool1d)
+        spatial = list(self.input_shape[1:])
+        in_channels = self.input_shape[0]
+        layers = []
+        for out_channels in self.channels:
+            layers += [conv(in_channels, out_channels, self.kernel_size, padding=self.kernel_size // 2), nn.ReLU()]
+            if min(spatial) >= 2:
+                layers.append(pool(2))
+                spatial = [s // 2 for s in spatial]
+            in_channels = out_channels
+        layers.append(nn.Flatten())
+        layers += [nn.Linear(in_channels * math.prod(spatial), self.hidden), nn.ReLU()]
+        if self.dropout > 0:
+            layers.append(nn.Dropout(self.dropout))
+        layers.append(nn.Linear(self.hidden, self.num_outputs))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(_reshape_input(x, self.input_shape, "CNN"))
+
+    def get_config(self) -> dict:
+        return {"input_shape": list(self.input_shape), "num_outputs": self.num_outputs,
+                "channels": list(self.channels), "kernel_size": self.kernel_size,
+                "hidden": self.hidden, "dropout": self.dropout}
+
+
+class RecurrentNet(nn.Module):
+    """A GRU or LSTM over the sample read as a sequence, then Linear on the last hidden state.
+
+    Parameters
+    ----------
+    input_shape : list of int
+        (L,) or (1, L): L steps of one feature; (C, L) with C > 1: L steps of
+        C features; (C, H, W): H steps (rows) of C·W features.
+    num_outputs : int
+    cell : {'gru', 'lstm'}
+    hidden_size : int
+    num_layers : int
+    """
+
+    def __init__(self, input_shape, num_outputs: int, cell: str = "gru", hidden_size: int = 64,
+                 num_layers: int = 1):
+        super().__init__()
+        self.input_shape = _shape("RecurrentNet", input_shape)
+        if len(self.input_shape) > 3:
+            raise ValueError(f"RecurrentNet: input_shape must have 1 to 3 dimensions, received {input_shape!r}")
+        self.num_outputs = _positive("RecurrentNet", "num_outputs", num_outputs)
+        if cell not in ("gru", "lstm"):
+            raise ValueError(f"RecurrentNet: cell must be 'gru' or 'lstm', received {cell!r}")
+        self.cell = cell
+        self.hidden_size = _positive("RecurrentNet", "hidden_size", hidden_size)
+        self.num_layers = _positive("RecurrentNet", "num_layers", num_layers)
+        self.steps, self.features = self._sequence_shape(self.input_shape)
+        layer = nn.GRU if cell == "gru" else nn.LSTM
+        self.rnn = layer(self.features, self.hidden_size, num_layers=self.num_layers, batch_first=True)
+        self.head = nn.Linear(self.hidden_size, self.num_outputs)
+
+    @staticmethod
+    def _sequence_shape(shape):
+        if len(shape) == 1:
+            return shape[0], 1
+        if len(shape) == 2:
+            channels, length = shape
+            return length, channels
+        channels, height, width = shape
+        return height, channels * width
+
+    def _as_sequence(self, x):
+        x = _reshape_input(x, self.input_shape, "RecurrentNet")
+        n = x.shape[0]
+        if len(self.input_shape) == 2:  # (N, C, L) → (N, L, C)
+            return x.transpose(0, 2, 1)
+        if len(self.input_shape) == 3:  # (N, C, H, W) → (N, H, C·W)
+            return x.transpose(0, 2, 1, 3).reshape((n, self.steps, self.features))
+        return x.reshape((n, self.steps, 1))
+
+    def forward(self, x):
+        output, _ = self.rnn(self._as_sequence(x))
+        return self.head(output[:, -1, :])
+
+    def get_config(self) -> dict:
+        return {"input_shape": list(self.input_shape), "num_outputs": self.num_outputs, "cell": self.cell,
+                "hidden_size": self.hidden_size, "num_layers": self.num_layers}
+
+
+MODEL_CLASSES = (MLP, CNN, RecurrentNet)
+"""The preset classes, allowed in saved architectures (see :func:`chainrule.io.registered_types`)."""
+
+PRESETS = {
+    "mlp": {"epochs": 40, "lr": 1e-3, "optimizer": "adam", "batch_size": 32,
+            "description": "Flatten → Linear 128 → ReLU → Linear 64 → ReLU → Linear"},
+    "cnn": {"epochs": 15, "lr": 1e-3, "optimizer": "adam", "batch_size": 32,
+            "description": "2 conv blocks (16, 32 channels; Conv1d or Conv2d by the data) → Linear 64 → Linear"},
+    "gru": {"epochs": 20, "lr": 3e-3, "optimizer": "adam", "batch_size": 32,
+            "description": "GRU(64) over the signal's steps or the image's rows → Linear"},
+    "lstm": {"epochs": 20, "lr": 3e-3, "optimizer": "adam", "batch_size": 32,
+             "description": "LSTM(64) over the signal's steps or the image's rows → Linear"},
+}
+"""Training defaults per preset: ``epochs``, ``lr``, ``optimizer``, ``batch_size``."""
+
+
+def preset_names() -> list[str]:
+    return sorted(PRESETS)
+
+
+def build_preset(name: str, input_shape, num_outputs: int, image_shape=None) -> nn.Module:
+    """Build preset ``name`` for samples of ``input_shape`` and ``num_outputs`` outputs.
+
+    ``image_shape`` (a data set's channels-first layout, e.g. (1, 8, 8) for
+    digits' 64 features) is used by the cnn and recurrent presets when given.
+    """
+    if name not in PRESETS:
+        raise ValueError(f"model preset: unknown preset {name!r}; expected one of {preset_names()} or a config .json")
+    spatial = list(image_shape) if image_shape else list(input_shape)
+    if name == "mlp":
+        return MLP(list(input_shape), num_outputs)
+    if name == "cnn":
+        if len(spatial) == 1:
+            spatial = [1, spatial[0]]  # a flat feature vector as a one-channel signal
+        return CNN(spatial, num_outputs)
+    return RecurrentNet(spatial, num_outputs, cell=name)
+
+
+def preset_names_help() -> str:
+    return ", ".join(f"{name} ({PRESETS[name]['description']})" for name in preset_names())
