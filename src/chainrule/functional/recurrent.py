@@ -150,16 +150,20 @@ class LSTMSequence(Function):
         cs = xp.empty((T + 1, N, H), dtype=gates.dtype)
         tanh_c = xp.empty((T, N, H), dtype=gates.dtype)
         hs[0], cs[0] = h0, c0
+        hidden = xp.empty((N, 4 * H), dtype=gates.dtype)  # h_{t−1} W_hhᵀ, reused every step
+        ig = xp.empty((N, H), dtype=gates.dtype)
         for t in range(T):
             a = gates[t]
-            a += xp.matmul(hs[t], w_hh_t)
+            xp.matmul(hs[t], w_hh_t, out=hidden)
+            a += hidden
             a *= scale
             xp.tanh(a, out=a)
             a *= scale
             a += shift
             c = cs[t + 1]
             xp.multiply(a[:, H:2 * H], cs[t], out=c)
-            c += a[:, :H] * a[:, 2 * H:3 * H]
+            xp.multiply(a[:, :H], a[:, 2 * H:3 * H], out=ig)
+            c += ig
             xp.tanh(c, out=tanh_c[t])
             xp.multiply(a[:, 3 * H:], tanh_c[t], out=hs[t + 1])
         self.x, self.hs, self.cs, self.tanh_c, self.gates = x, hs, cs, tanh_c, gates
@@ -185,14 +189,17 @@ class LSTMSequence(Function):
         delta = xp.empty_like(acts)
         delta_ifg = delta[..., :3 * H].reshape(acts.shape[:2] + (3, H))
         dh_next = xp.zeros_like(self.hs[0])
+        dh = xp.empty_like(dh_next)
+        scratch = xp.empty_like(dh_next)
         dc = xp.array(grad_output[T], copy=True)
         for t in range(T - 1, -1, -1):
-            dh = dy[t] + dh_next
-            dc += dh * dh_to_dc[t]
+            xp.add(dy[t], dh_next, out=dh)
+            xp.multiply(dh, dh_to_dc[t], out=scratch)
+            dc += scratch
             xp.multiply(dh, dh_to_ao[t], out=delta[t, :, 3 * H:])
             xp.multiply(dc[:, None, :], dc_to_aifg[t], out=delta_ifg[t])
             dc *= f[t]
-            dh_next = xp.matmul(delta[t], w_hh)
+            xp.matmul(delta[t], w_hh, out=dh_next)
         needs = self.needs_input_grad
         return _sequence_grads(self, delta, dh_next, extra=(dc if needs[2] else None,))
 

@@ -66,7 +66,8 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, input) -> Tensor:
-        x = as_input(input, self.weight.dtype if self.affine else None)
+        reference = self.weight if self.affine else self.running_mean
+        x = as_input(input, None if reference is None else reference.dtype)
         if x.ndim not in self._ndims:
             expected = " or ".join(f"{n}-D" for n in self._ndims)
             raise ValueError(f"{self!r}: expected {expected} input, received shape {tuple(x.shape)}")

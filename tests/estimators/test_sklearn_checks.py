@@ -1,0 +1,16 @@
+"""scikit-learn's own estimator contract, with no expected failures."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from chainrule.estimators import MLPClassifier, MLPRegressor  # noqa: E402
+
+
+@parametrize_with_checks([MLPClassifier(), MLPRegressor()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
