@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 import chainrule as cr
@@ -21,7 +23,7 @@ def mlp_flops_per_step(batch: int = BATCH, sizes=SIZES) -> float:
     """FLOPs of the matrix products of one training step: forward 2·N·in·out per layer, backward
     2× that (dW for every layer, dX for all but the first)."""
     total = 0.0
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (n_in, n_out) in enumerate(pairwise(sizes)):
         forward = 2 * batch * n_in * n_out
         total += forward + forward + (forward if i > 0 else 0)
     return total
@@ -37,7 +39,7 @@ def _data(seed=0):
 def chainrule_mlp(seed=0):
     cr.manual_seed(seed)
     layers = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+    for n_in, n_out in pairwise(SIZES):
         layers += [nn.Linear(n_in, n_out), nn.ReLU()]
     return nn.Sequential(*layers[:-1])
 
@@ -47,7 +49,7 @@ def torch_mlp(seed=0):
 
     torch.manual_seed(seed)
     layers = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+    for n_in, n_out in pairwise(SIZES):
         layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
     return torch.nn.Sequential(*layers[:-1])
 
@@ -133,7 +135,7 @@ def run(rounds=5, per_round=20) -> list[dict]:
 
 
 if __name__ == "__main__":
-    set_threads(2)
+    limiter = set_threads(2)
     for row in run():
         t = row["timings"]
         line = f"{row['workload']:16s} chainrule {t['chainrule']['median_s'] * 1e3:7.2f} ms"

@@ -8,20 +8,22 @@ import statistics
 import time
 
 
-def set_threads(n: int = 2) -> None:
-    """Pin BLAS (and PyTorch, if present) to ``n`` threads so both sides get the same cores."""
-    try:
-        from threadpoolctl import threadpool_limits
+def set_threads(n: int = 2):
+    """Pin BLAS (and PyTorch, if present) to ``n`` threads so both sides get the same cores.
 
-        threadpool_limits(n)
-    except ImportError:
-        pass
-    try:
+    Returns the threadpoolctl limiter (or None): keep a reference for as long as
+    the limit should hold, and import PyTorch before calling this so its own
+    BLAS/OpenMP pools are found and limited too.
+    """
+    if torch_available():
         import torch
 
         torch.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
     except ImportError:
-        pass
+        return None
+    return threadpool_limits(limits=n)
 
 
 def torch_available() -> bool:
@@ -70,22 +72,28 @@ def blas_info() -> list[dict]:
     except ImportError:
         return [{"note": "threadpoolctl not installed"}]
     return [
-        {k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture", "filepath")}
+        {k: info.get(k) for k in ("user_api", "internal_api", "version", "num_threads", "architecture", "filepath")}
         for info in threadpool_info()
     ]
 
 
-def gemm_gflops(n: int = 512, repeats: int = 20) -> float:
-    """NumPy float32 GEMM throughput (the ceiling for BLAS-bound training steps), GFLOP/s."""
+def gemm_call(n: int = 512):
+    """A callable doing one float32 n×n×n NumPy GEMM (2·n³ FLOPs): the ceiling's workload."""
     import numpy as np
 
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
     out = np.empty((n, n), dtype=np.float32)
+    return lambda: np.matmul(a, b, out=out)
+
+
+def gemm_gflops(n: int = 512, repeats: int = 20) -> float:
+    """NumPy float32 GEMM throughput (the ceiling for BLAS-bound training steps), GFLOP/s, best of ``repeats``."""
+    call = gemm_call(n)
     for _ in range(3):
-        np.matmul(a, b, out=out)
-    best = min(time_call(lambda: np.matmul(a, b, out=out), repeats))
+        call()
+    best = min(time_call(call, repeats))
     return 2 * n ** 3 / best / 1e9
 
 
@@ -95,7 +103,9 @@ def environment() -> dict:
     import numpy as np
 
     info = {"python": platform.python_version(), "numpy": np.__version__, "cpu_count": os.cpu_count(),
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+            "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
+            "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
     if torch_available():
         import torch
 

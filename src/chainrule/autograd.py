@@ -149,24 +149,36 @@ class Function:
     needs_input_grad: tuple = ()
     inputs: tuple = ()
     released: bool = False
+    fresh_grads: bool = False
+    """Set True on a subclass whose ``backward`` returns distinct, newly allocated arrays
+    that it keeps no reference to: the engine then stores them as a leaf's first ``.grad``
+    without a copy (a parameter's gradient is not copied every step)."""
 
     @classmethod
     def apply(cls, *inputs, **options):
-        from .tensor import Tensor
-
-        tensors = tuple(x if isinstance(x, Tensor) else None for x in inputs)
-        arrays = tuple(x.data if isinstance(x, Tensor) else x for x in inputs)
+        """Run ``forward`` on the inputs' arrays; record the call when grad mode is on and an input requires grad."""
+        arrays = []
+        tensors = []
+        any_requires_grad = False
+        for x in inputs:  # one pass: this is on the path of every op
+            if isinstance(x, _Tensor):
+                arrays.append(x.data)
+                tensors.append(x)
+                any_requires_grad = any_requires_grad or x._requires_grad
+            else:
+                arrays.append(x)
+                tensors.append(None)
         fn = cls()
-        record = _state.grad_enabled and any(t is not None and t.requires_grad for t in tensors)
+        record = any_requires_grad and _state.grad_enabled
         if record:
-            fn.needs_input_grad = tuple(t is not None and t.requires_grad for t in tensors)
+            fn.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
         out = fn.forward(*arrays, **options)
         if _state.anomaly and _nonfinite(out):
             raise AnomalyError(f"{cls.__name__}.forward produced a non-finite value (NaN or inf)")
-        result = Tensor._from_op(out, fn if record else None)
-        if record:
-            fn.inputs = tensors
-        return result
+        if not record:
+            return _Tensor._from_op(out, None)
+        fn.inputs = tuple(tensors)
+        return _Tensor._from_op(out, fn)
 
     def forward(self, *arrays, **options):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -175,12 +187,13 @@ class Function:
         raise NotImplementedError
 
     def release(self):
-        """Drop the arrays kept for backward (called by the engine)."""
-        keep = {"needs_input_grad", "inputs"}
-        for name in list(vars(self)):
-            if name not in keep:
-                delattr(self, name)
-        self.released = True
+        """Drop the arrays kept for backward (called by the engine); keep the graph's edges."""
+        kept = {"needs_input_grad": self.needs_input_grad, "inputs": self.inputs, "released": True}
+        self.__dict__.clear()
+        self.__dict__.update(kept)
+
+
+_Tensor = None  # chainrule.tensor.Tensor, bound by that module (it imports this one)
 
 
 def unbroadcast(grad, shape):
@@ -221,9 +234,10 @@ def _topological_order(root) -> list:
     return order
 
 
-def _accumulate_leaf(leaf, grad):
+def _accumulate_leaf(leaf, grad, owned: bool = False):
+    """leaf.grad += grad; the first gradient is copied unless the engine ``owned`` it alone."""
     if leaf.grad is None:
-        leaf.grad = xp.array(grad, dtype=leaf.dtype, copy=True)
+        leaf.grad = grad if owned else xp.array(grad, dtype=leaf.dtype, copy=True)
     else:
         leaf.grad += grad
 
@@ -282,11 +296,13 @@ def _backward_pass(root, grad, retain_graph):
                 raise AnomalyError(
                     f"{type(ctx).__name__}.backward produced a non-finite gradient (NaN or inf)"
                 )
-            g = unbroadcast(g, parent.shape)
-            if g.dtype != parent.dtype:
-                g = g.astype(parent.dtype)
+            target = parent.data
+            if g.shape != target.shape:
+                g = unbroadcast(g, target.shape)
+            if g.dtype != target.dtype:
+                g = g.astype(target.dtype)
             if parent._ctx is None:
-                _accumulate_leaf(parent, g)
+                _accumulate_leaf(parent, g, owned=ctx.fresh_grads)
             else:
                 key = id(parent)
                 if key in grads:

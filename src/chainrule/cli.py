@@ -76,10 +76,10 @@ def _fraction(text):
     return value
 
 
-def _load_data(name):
+def _load_data(name, standardize=True):
     from .data import datasets
 
-    return datasets.load(name)
+    return datasets.load(name, standardize=standardize)
 
 
 def _model_path(run_or_model):
@@ -219,7 +219,7 @@ def cmd_train(args) -> int:
     from .rng import manual_seed
     from .train import CSVLogger, ModelCheckpoint, TerminateOnNaN, evaluate, fit, predict
 
-    bundle = _load_data(args.data)
+    bundle = _load_data(args.data, standardize=not args.no_standardize)
     manual_seed(args.seed)
     model, model_name = _build_model(args.model, bundle)
     defaults = presets.PRESETS.get(model_name, presets.PRESETS["mlp"])
@@ -252,6 +252,7 @@ def cmd_train(args) -> int:
             model, (bundle.X_train, bundle.y_train), loss=loss, optimizer=optimizer, epochs=epochs,
             batch_size=batch_size, validation_split=args.val_split, metrics=metrics, callbacks=callbacks,
             progress=not args.no_progress, resume_from=args.resume, verbose=1,
+            clip_grad_norm=defaults.get("clip_grad_norm"),
         )
     train_time = time.perf_counter() - started
     if nan_guard.terminated_batch is not None:
@@ -262,7 +263,7 @@ def cmd_train(args) -> int:
     results = evaluate(model, (bundle.X_test, bundle.y_test), loss=loss, metrics=metrics)
     test_pred = predict(model, bundle.X_test)
     info = {
-        "task": bundle.task, "data": str(args.data), "num_classes": bundle.num_classes,
+        "task": bundle.task, "data": str(args.data), "standardize": not args.no_standardize, "num_classes": bundle.num_classes,
         "class_names": bundle.class_names, "input_shape": list(bundle.input_shape),
         "feature_mean": None if bundle.feature_mean is None else _xp().asarray(bundle.feature_mean).tolist(),
         "feature_scale": None if bundle.feature_scale is None else _xp().asarray(bundle.feature_scale).tolist(),
@@ -292,7 +293,7 @@ def cmd_evaluate(args) -> int:
     data = args.data or info.get("data")
     if not data:
         raise CLIError("evaluate: --data is required (the model does not record its dataset)")
-    bundle = _load_data(data)
+    bundle = _load_data(data, standardize=info.get("standardize", True))
     loss, metrics = _task_setup(bundle)
     X, y = (bundle.X_test, bundle.y_test) if args.split == "test" else (bundle.X_train, bundle.y_train)
     try:
@@ -633,6 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<data>-<model>-<time>)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint.safetensors of an earlier run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-standardize", action="store_true",
+                   help="do not standardise the features with training-set mean and std (default: standardise)")
     p.add_argument("--val-split", type=_fraction, default=0.1, metavar="F",
                    help="fraction of the training set held out for validation (default: 0.1)")
     p.set_defaults(handler=cmd_train)

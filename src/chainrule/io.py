@@ -310,7 +310,7 @@ def _safetensors_bytes(tensors: dict, metadata: dict) -> bytes:
         from safetensors.numpy import save as st_save
     except ImportError:  # pragma: no cover - exercised only without the package
         raise ImportError("saving models needs the 'safetensors' package: pip install safetensors") from None
-    arrays = {key: xp.ascontiguousarray(to_numpy(value)) for key, value in tensors.items()}
+    arrays = {key: xp.asarray(to_numpy(value), order="C") for key, value in tensors.items()}  # keeps 0-d
     return st_save(arrays, metadata=metadata)
 
 

@@ -360,6 +360,9 @@ class Tensor:
         return F.log_softmax(self, axis=axis)
 
 
+autograd._Tensor = Tensor  # Function.apply wraps outputs without importing this module per call
+
+
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Create a :class:`Tensor` (float32 by default for floating data)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)

@@ -6,9 +6,9 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from chainrule.estimators import MLPClassifier, MLPRegressor  # noqa: E402
+from chainrule.estimators import MLPClassifier, MLPRegressor
 
 
 @parametrize_with_checks([MLPClassifier(), MLPRegressor()])

@@ -21,6 +21,7 @@ without an improvement of ``tol`` training stops, or with ``solver='sgd'`` and
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -223,7 +224,7 @@ class _BaseMLP(BaseEstimator):
         units = [n_features] + self._hidden_sizes + [n_outputs]
         gain = math.sqrt(1.0 / 3.0) if self.activation == "logistic" else 1.0
         layers = []
-        for i, (n_in, n_out) in enumerate(zip(units[:-1], units[1:])):
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(units)):
             linear = nn.Linear(n_in, n_out, dtype=self._dtype, generator=generator)
             bound = gain * math.sqrt(6.0 / (n_in + n_out))
             nn.init.uniform_(linear.weight, -bound, bound, generator=generator)
@@ -474,8 +475,7 @@ class _BaseMLP(BaseEstimator):
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
-                self.best_loss_ = self.loss_curve_[-1]
+            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
 
     def _validation_score(self, X, y, w):
         self.model_.eval()
@@ -535,14 +535,30 @@ class _BaseMLP(BaseEstimator):
 
     # -------------------------------------------------------------- inference
     def _logits(self, X):
-        """The network's output before the output activation, in ``dtype``."""
-        X = np.asarray(X, dtype=self._dtype_fitted())
-        self.model_.eval()
-        with no_grad():
-            return self.model_(X).data
+        """The network's output before the output activation, computed in float64.
 
-    def _dtype_fitted(self):
-        return self.model_[0].weight.data.dtype
+        The same layers as ``model_`` in evaluation mode (dropout off, batch norm
+        with its running statistics), evaluated in float64 from the stored
+        weights: each row's prediction then does not depend (to float32
+        rounding) on which other rows share its batch.
+        """
+        a = np.asarray(X, dtype=np.float64)
+        for module in self.model_:
+            if isinstance(module, nn.Linear):
+                a = a @ module.weight.data.T.astype(np.float64) + module.bias.data.astype(np.float64)
+            elif isinstance(module, nn.BatchNorm1d):
+                inv_std = 1.0 / np.sqrt(module.running_var.astype(np.float64) + module.eps)
+                a = (a - module.running_mean) * (inv_std * module.weight.data) + module.bias.data
+            elif isinstance(module, nn.ReLU):
+                a = np.maximum(a, 0.0)
+            elif isinstance(module, nn.Tanh):
+                a = np.tanh(a)
+            elif isinstance(module, nn.Sigmoid):
+                e = np.exp(-np.abs(a))
+                a = np.where(a >= 0, 1.0, e) / (1.0 + e)
+            elif not isinstance(module, nn.Dropout):  # pragma: no cover - built by _build_model only
+                raise TypeError(f"{type(self).__name__}: unexpected layer {module!r} in model_")
+        return a
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
@@ -774,8 +790,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         elif isinstance(self.class_weight, dict):
             per_class = self.class_weight
         else:
-            raise ValueError(f"MLPClassifier: class_weight must be 'balanced', a dict or None, "
-                             f"received {self.class_weight!r}")
+            raise TypeError(f"MLPClassifier: class_weight must be 'balanced', a dict or None, "
+                            f"received {self.class_weight!r}")
         factors = np.array([per_class.get(label, 1.0) for label in y.tolist()], dtype=np.float64)
         return factors if sample_weight is None else sample_weight * factors
 
@@ -811,10 +827,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         first = getattr(self, "classes_", None) is None or not hasattr(self, "model_")
         if classes is None and first:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        if classes is not None and not first:
-            if not np.array_equal(self.classes_, unique_labels(classes)):
-                raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, "
-                                 f"was: {self.classes_!r}")
+        if classes is not None and not first and not np.array_equal(self.classes_, unique_labels(classes)):
+            raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, "
+                             f"was: {self.classes_!r}")
         if first:
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):

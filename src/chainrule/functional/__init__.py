@@ -5,6 +5,7 @@ forward and backward sit side by side in its module.
 """
 
 from .. import tensor as _tensor_module
+from . import conv, normalization, pool, recurrent
 from .activation import dropout, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .elementwise import abs, add, astype, clip, div, exp, log, maximum, minimum, mul, neg, pow, sqrt, square, sub, where
 from .linalg import linear, matmul
@@ -28,3 +29,4 @@ __all__ = [
     "reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "getitem", "cat",
     "stack", "clone", "pad",
 ]
+__all__ += conv.__all__ + normalization.__all__ + pool.__all__ + recurrent.__all__

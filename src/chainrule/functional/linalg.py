@@ -18,6 +18,8 @@ class MatMul(Function):
     the engine sums their gradients back.
     """
 
+    fresh_grads = True  # every gradient below is a new array
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return xp.matmul(a, b)
@@ -56,6 +58,8 @@ class Linear(Function):
 
     Leading batch dimensions beyond the first are flattened into the batch.
     """
+
+    fresh_grads = True  # every gradient below is a new array
 
     def forward(self, a, W, b=None):
         self.a, self.W = a, W

@@ -81,12 +81,13 @@ def _check_targets(name, logits, target, weight, ignore_index):
     if target.shape != expected:
         raise ValueError(f"{name}: expected target of shape {expected} for input {logits.shape}, received {target.shape}")
     classes = logits.shape[1]
-    valid = target != ignore_index
-    if valid.any() and (target[valid].min() < 0 or target[valid].max() >= classes):
-        raise ValueError(
-            f"{name}: target labels must be in [0, {classes - 1}] for {classes} classes, "
-            f"received values in [{int(target[valid].min())}, {int(target[valid].max())}]"
-        )
+    if target.size and (target.min() < 0 or target.max() >= classes):  # then look past ignore_index
+        labels = target[target != ignore_index]
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise ValueError(
+                f"{name}: target labels must be in [0, {classes - 1}] for {classes} classes, "
+                f"received values in [{int(labels.min())}, {int(labels.max())}]"
+            )
     if weight is not None:
         weight = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
         if weight.shape != (classes,):

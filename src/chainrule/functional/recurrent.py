@@ -140,12 +140,17 @@ class LSTMSequence(Function):
             x = x[::-1]
         T, N, _ = x.shape
         H = weight_hh.shape[1]
-        gates = _input_projection(x, weight_ih, bias_ih, bias_hh)  # becomes the activations
-        w_hh_t = xp.ascontiguousarray(weight_hh.T)
-        # σ(a) = ½ tanh(½a) + ½ on the i, f, o columns; tanh on g: a ← scale·tanh(scale·a) + shift
-        scale = xp.full(4 * H, 0.5, dtype=gates.dtype)
+        # σ(a) = ½ tanh(½a) + ½ on the i, f, o columns and tanh(a) on g, so every gate is
+        # scale·tanh(scale·a) + shift; the inner scale is folded into W_ih, W_hh and the biases.
+        scale = xp.full(4 * H, 0.5, dtype=weight_hh.dtype)
         scale[2 * H:3 * H] = 1
-        shift = 0.5 * (scale != 1).astype(gates.dtype)
+        shift = 0.5 * (scale != 1).astype(weight_hh.dtype)
+        gates = _input_projection(x, weight_ih * scale[:, None], None, None)  # becomes the activations
+        if bias_ih is not None:
+            gates += bias_ih * scale
+        if bias_hh is not None:
+            gates += bias_hh * scale
+        w_hh_t = xp.ascontiguousarray((weight_hh * scale[:, None]).T)
         hs = xp.empty((T + 1, N, H), dtype=gates.dtype)
         cs = xp.empty((T + 1, N, H), dtype=gates.dtype)
         tanh_c = xp.empty((T, N, H), dtype=gates.dtype)
@@ -156,7 +161,6 @@ class LSTMSequence(Function):
             a = gates[t]
             xp.matmul(hs[t], w_hh_t, out=hidden)
             a += hidden
-            a *= scale
             xp.tanh(a, out=a)
             a *= scale
             a += shift

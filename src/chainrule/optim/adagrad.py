@@ -43,7 +43,7 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
         state["step"] += 1
-        self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])
+        d = self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])  # read-only
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         accumulator = state["sum"]
         xp.multiply(d, d, out=work)

@@ -53,7 +53,7 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group) -> None:
         lr, eps, amsgrad = group["lr"], group["eps"], group["amsgrad"]
         beta1, beta2 = group["betas"]
-        d, work = self._work(param, 2)
+        work, g_work = self._work(param, 2)
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(param.data)
@@ -64,16 +64,16 @@ class Adam(Optimizer):
         step = state["step"]
         if self._decoupled:
             param.data *= 1 - lr * group["weight_decay"]
-            self._effective_grad(param, grad, d, 0.0, group["maximize"])
+            g = self._effective_grad(param, grad, g_work, 0.0, group["maximize"])
         else:
-            self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])
+            g = self._effective_grad(param, grad, g_work, group["weight_decay"], group["maximize"])
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= beta1
-        xp.multiply(d, 1 - beta1, out=work)
+        m *= beta1  # m ← β₁ m + (1 − β₁) g
+        xp.multiply(g, 1 - beta1, out=work)
         m += work
-        v *= beta2
-        xp.multiply(d, d, out=work)
-        work *= 1 - beta2
+        v *= beta2  # v ← β₂ v + (1 − β₂) g²
+        xp.multiply(g, 1 - beta2, out=work)
+        work *= g
         v += work
         second = v
         if amsgrad:
@@ -81,11 +81,12 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(param.data)
             xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             second = state["max_exp_avg_sq"]
-        step_size = lr / (1 - beta1 ** step)
+        # lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + eps) = α · m / (√v + ε̂) with the constants folded
+        # into scalars (α = lr √(1 − β₂ᵗ)/(1 − β₁ᵗ), ε̂ = eps √(1 − β₂ᵗ)): two fewer passes
         bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
-        xp.sqrt(second, out=work)  # denominator √v/√(1 − β₂ᵗ) + eps
-        work /= bias_correction2_sqrt
-        work += eps
+        step_size = lr * bias_correction2_sqrt / (1 - beta1 ** step)
+        xp.sqrt(second, out=work)
+        work += eps * bias_correction2_sqrt
         xp.divide(m, work, out=work)
         work *= step_size
         param.data -= work

@@ -156,18 +156,21 @@ class Optimizer:
 
     @staticmethod
     def _effective_grad(param, grad, out, weight_decay: float, maximize: bool):
-        """out ← ±grad + weight_decay·param (L2 penalty added to the gradient), without new arrays."""
+        """±grad + weight_decay·param (the L2 penalty added to the gradient), without new arrays.
+
+        Returns ``grad`` itself when there is nothing to add (no copy: callers
+        must not write into the result), else ``out`` filled with the sum.
+        """
         if weight_decay:
             xp.multiply(param.data, weight_decay, out=out)
             if maximize:
                 out -= grad
             else:
                 out += grad
-        elif maximize:
-            xp.negative(grad, out=out)
-        else:
-            xp.copyto(out, grad)
-        return out
+            return out
+        if maximize:
+            return xp.negative(grad, out=out)
+        return grad
 
     # ----------------------------------------------------------- state dicts
     def _all_params(self) -> list:

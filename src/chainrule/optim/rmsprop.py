@@ -51,7 +51,7 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(param.data)
         state["step"] += 1
-        self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])
+        d = self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])  # read-only
         square_avg = state["square_avg"]
         square_avg *= alpha
         xp.multiply(d, d, out=work)

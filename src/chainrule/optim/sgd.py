@@ -54,27 +54,26 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        (d,) = self._work(param)
-        self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])
+        (work,) = self._work(param)
+        g = self._effective_grad(param, grad, work, group["weight_decay"], group["maximize"])  # read-only
         if momentum == 0:
-            d *= lr
-            param.data -= d
+            xp.multiply(g, lr, out=work)
+            param.data -= work
             return
         buf = state.get("momentum_buffer")
         if buf is None:
-            state["momentum_buffer"] = buf = d.copy()
+            state["momentum_buffer"] = buf = g.copy()
         else:
             buf *= momentum
             if dampening:
-                d *= 1 - dampening  # d is not needed afterwards: nesterov requires dampening = 0
-                buf += d
+                xp.multiply(g, 1 - dampening, out=work)  # nesterov requires dampening = 0: g is not needed later
+                buf += work
             else:
-                buf += d
-        if group["nesterov"]:
-            d *= lr  # θ ← θ − lr·g − lr·momentum·b
-            param.data -= d
-            xp.multiply(buf, lr * momentum, out=d)
-            param.data -= d
+                buf += g
+        if group["nesterov"]:  # θ ← θ − lr·g − lr·momentum·b
+            xp.multiply(g, lr, out=work)
+            param.data -= work
+            xp.multiply(buf, lr * momentum, out=work)
         else:
-            xp.multiply(buf, lr, out=d)
-            param.data -= d
+            xp.multiply(buf, lr, out=work)
+        param.data -= work

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of chainrule against PyTorch CPU (and scikit-learn); run ``python -m benchmarks``."""
