@@ -393,7 +393,7 @@ def test_pickle_round_trip(Estimator):
 def test_chainrule_save_of_model_and_estimator_save_load(tmp_path):
     X, y = blobs(n=60)
     labels = np.array(["a", "b", "c"])[y]
-    est = MLPClassifier((8, 4), dropout=0.1, max_iter=20, random_state=0, class_weight={"a": 2.0}).fit(X, labels)
+    est = MLPClassifier((8, 4), batch_norm=True, dropout=0.1, max_iter=20, random_state=0, class_weight={"a": 2.0}).fit(X, labels)
     chainrule.save(est.model_, tmp_path / "net")
     net = chainrule.load(tmp_path / "net")
     net.eval()
