@@ -62,8 +62,20 @@ def interleaved(candidates: dict, rounds: int = 5, per_round: int = 5, warmup: i
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MiB.
+
+    Linux's VmHWM (``/proc/self/status``) belongs to this program image alone;
+    ``getrusage``'s ru_maxrss, the fallback, carries over the parent's peak
+    into a child started by fork + exec, which would mix the peaks.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def blas_info() -> list[dict]:
