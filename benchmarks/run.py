@@ -151,6 +151,9 @@ def time_workload(workload: Workload, with_torch: bool, quick: bool) -> dict:
         row["gemm_gflops_same_rounds"] = 2 * GEMM_N ** 3 / gemm_s / 1e9
         row["chainrule_gflops"] = flops / chainrule_s / 1e9
         row["share_of_gemm_ceiling"] = row["chainrule_gflops"] / row["gemm_gflops_same_rounds"]
+        # the same share from the fastest call of each: robust when other processes share the cores
+        row["share_of_gemm_ceiling_best"] = (flops / timings["chainrule"]["min_s"]) / (
+            2 * GEMM_N ** 3 / timings["gemm"]["min_s"])
         row["gemm_timings"] = timings["gemm"]
     return row
 
@@ -216,7 +219,7 @@ def markdown(report: dict) -> str:
          f"{ceiling['median_gflops']:.0f} GFLOP/s median."),
         "",
         ("| workload | chainrule, median (min–max) | PyTorch, median (min–max) | ratio | target | "
-         "% of GEMM ceiling | peak RSS chainrule / PyTorch (MiB) |"),
+         "% of GEMM ceiling (median / best) | peak RSS chainrule / PyTorch (MiB) |"),
         "|---|---|---|---|---|---|---|",
     ]
     for row in report["rows"]:
@@ -230,13 +233,15 @@ def markdown(report: dict) -> str:
         if row.get("met") is not None:
             ratio += " ✓" if row["met"] else " ✗"
         target = f"≥ {row['target']:.1f}" if row["target"] is not None else "–"
-        share = f"{100 * row['share_of_gemm_ceiling']:.0f}%" if "share_of_gemm_ceiling" in row else ""
+        share = (f"{100 * row['share_of_gemm_ceiling']:.0f}% / {100 * row['share_of_gemm_ceiling_best']:.0f}%"
+                 if "share_of_gemm_ceiling" in row else "")
         memory = row.get("memory", {})
         lines.append(f"| {row['workload']} | {_fmt_time(t['chainrule'], unit)} {unit} | {torch_cell} | {ratio} | "
                      f"{target} | {share} | {_rss(memory, 'chainrule')} / {_rss(memory, 'torch')} |")
     lines += ["", ("ratio = PyTorch time / chainrule time (chainrule's throughput relative to PyTorch's; "
                    "above 1 is faster). % of GEMM ceiling = GFLOP/s of the step's matrix products over the "
-                   f"{GEMM_N}³ GEMM's, both medians from the same interleaved rounds.")]
+                   f"{GEMM_N}³ GEMM's, from the medians (and from the fastest calls) of the same "
+                   "interleaved rounds; the target is 60%.")]
     return "\n".join(lines) + "\n"
 
 
@@ -252,7 +257,8 @@ def print_row(row: dict) -> None:
             line += f" (target ≥ {row['target']:.1f}: {'met' if row['met'] else 'MISSED'})"
     if "share_of_gemm_ceiling" in row:
         line += (f" | {row['chainrule_gflops']:.0f} GFLOP/s = {100 * row['share_of_gemm_ceiling']:.0f}% "
-                 f"of GEMM {row['gemm_gflops_same_rounds']:.0f}")
+                 f"of GEMM {row['gemm_gflops_same_rounds']:.0f} (best calls: "
+                 f"{100 * row['share_of_gemm_ceiling_best']:.0f}%)")
     print(line, flush=True)
 
 

@@ -21,6 +21,7 @@ without an improvement of ``tol`` training stops, or with ``solver='sgd'`` and
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import math
@@ -47,6 +48,7 @@ from sklearn.utils.validation import (
 from .. import functional as F
 from .. import nn, optim
 from ..autograd import no_grad
+from ..tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -537,28 +539,14 @@ class _BaseMLP(BaseEstimator):
     def _logits(self, X):
         """The network's output before the output activation, computed in float64.
 
-        The same layers as ``model_`` in evaluation mode (dropout off, batch norm
-        with its running statistics), evaluated in float64 from the stored
-        weights: each row's prediction then does not depend (to float32
-        rounding) on which other rows share its batch.
+        A float64 copy of ``model_`` in evaluation mode (dropout off, batch norm
+        with its running statistics) runs the forward pass, so each row's
+        prediction does not depend (to float32 rounding) on which other rows
+        share its batch.
         """
-        a = np.asarray(X, dtype=np.float64)
-        for module in self.model_:
-            if isinstance(module, nn.Linear):
-                a = a @ module.weight.data.T.astype(np.float64) + module.bias.data.astype(np.float64)
-            elif isinstance(module, nn.BatchNorm1d):
-                inv_std = 1.0 / np.sqrt(module.running_var.astype(np.float64) + module.eps)
-                a = (a - module.running_mean) * (inv_std * module.weight.data) + module.bias.data
-            elif isinstance(module, nn.ReLU):
-                a = np.maximum(a, 0.0)
-            elif isinstance(module, nn.Tanh):
-                a = np.tanh(a)
-            elif isinstance(module, nn.Sigmoid):
-                e = np.exp(-np.abs(a))
-                a = np.where(a >= 0, 1.0, e) / (1.0 + e)
-            elif not isinstance(module, nn.Dropout):  # pragma: no cover - built by _build_model only
-                raise TypeError(f"{type(self).__name__}: unexpected layer {module!r} in model_")
-        return a
+        model = copy.deepcopy(self.model_).double().eval()
+        with no_grad():
+            return model(Tensor(np.asarray(X), dtype=np.float64)).data
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
