@@ -31,6 +31,16 @@ def load(path, **kwargs):
 
 
 __all__ = [
-    "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "detect_anomaly",
-    "manual_seed", "save", "load", "autograd", "functional", "__version__",
+    "Tensor",
+    "__version__",
+    "autograd",
+    "detect_anomaly",
+    "enable_grad",
+    "functional",
+    "load",
+    "manual_seed",
+    "no_grad",
+    "save",
+    "set_grad_enabled",
+    "tensor",
 ]

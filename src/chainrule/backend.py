@@ -14,6 +14,11 @@ import numpy
 xp = numpy
 """The array module in use (NumPy today)."""
 
+host = numpy
+"""Host-side NumPy, for what must stay on the CPU whatever ``xp`` is: random
+generators (``numpy.random.Generator`` is the public contract) and the
+scikit-learn boundary."""
+
 ndarray = xp.ndarray
 float32 = xp.float32
 float64 = xp.float64

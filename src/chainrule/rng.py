@@ -8,7 +8,7 @@ when it is ``None`` the library-wide default below is used, which
 
 from __future__ import annotations
 
-import numpy as np
+from .backend import host as np
 
 _default_generator = np.random.default_rng()
 

@@ -139,9 +139,8 @@ def test_nan_is_not_an_error_outside_anomaly_mode():
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
 def test_detect_anomaly_names_the_forward_op():
     x = cr.tensor([-1.0, 1.0], requires_grad=True)
-    with cr.detect_anomaly():
-        with pytest.raises(AnomalyError, match="Log.forward"):
-            x.log()
+    with cr.detect_anomaly(), pytest.raises(AnomalyError, match="Log.forward"):
+        x.log()
 
 
 def test_detect_anomaly_names_the_backward_op():

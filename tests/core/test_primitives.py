@@ -7,8 +7,8 @@ import pytest
 
 import chainrule as cr
 import chainrule.functional as F
-from helpers import check_op, make_inputs
 from chainrule.autograd import gradcheck
+from helpers import check_op, make_inputs
 
 BROADCAST_PAIRS = [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)), ((2, 1, 4), (3, 1)), ((), (2, 3))]
 

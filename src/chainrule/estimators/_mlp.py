@@ -29,7 +29,6 @@ import os
 import warnings
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -48,6 +47,7 @@ from sklearn.utils.validation import (
 from .. import functional as F
 from .. import nn, optim
 from ..autograd import no_grad
+from ..backend import host as np
 from ..tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor"]

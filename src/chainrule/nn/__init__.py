@@ -1,16 +1,46 @@
-"""Neural-network modules with PyTorch's names, shapes and parameter layouts.
-
-Each submodule lists its public layers in ``__all__``; they are gathered here.
-"""
+"""Neural-network modules with PyTorch's names, shapes and parameter layouts."""
 
 from . import init
-from .activation import *  # noqa: F401,F403
-from .container import *  # noqa: F401,F403
-from .conv import *  # noqa: F401,F403
-from .dropout import *  # noqa: F401,F403
-from .embedding import *  # noqa: F401,F403
-from .linear import *  # noqa: F401,F403
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .container import Flatten, ModuleList, Sequential
+from .conv import Conv1d, Conv2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .linear import Identity, Linear
 from .module import Module, Parameter
-from .normalization import *  # noqa: F401,F403
-from .pooling import *  # noqa: F401,F403
-from .rnn import *  # noqa: F401,F403
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from .rnn import GRU, LSTM, RNN
+
+__all__ = [
+    "GELU",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Identity",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MaxPool1d",
+    "MaxPool2d",
+    "Module",
+    "ModuleList",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "init",
+]

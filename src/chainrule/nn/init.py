@@ -14,12 +14,20 @@ from __future__ import annotations
 
 import math
 
-from ..backend import xp
 from ..rng import get_generator
 
 __all__ = [
-    "calculate_gain", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-    "normal_", "uniform_", "zeros_", "ones_", "constant_", "calculate_fan_in_and_fan_out",
+    "calculate_fan_in_and_fan_out",
+    "calculate_gain",
+    "constant_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
 ]
 
 

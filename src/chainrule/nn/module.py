@@ -9,12 +9,12 @@ they are assigned, so ``state_dict()`` keys are dotted paths
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..backend import is_float_dtype, xp
 from ..tensor import Tensor
 
-__all__ = ["Parameter", "Module"]
+__all__ = ["Module", "Parameter"]
 
 
 class Parameter(Tensor):
@@ -90,7 +90,7 @@ class Module:
         self._buffers[name] = value
         object.__setattr__(self, name, value)
 
-    def add_module(self, name: str, module: "Module | None") -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: expected a Module for {name!r}, received {type(module).__name__}")
         if module is None:
@@ -107,7 +107,7 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # -------------------------------------------------------------- traversal
-    def named_modules(self, prefix: str = "", memo=None) -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "", memo=None) -> Iterator[tuple[str, Module]]:
         memo = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
@@ -119,18 +119,18 @@ class Module:
             children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items() if m is not None]
             stack.extend(reversed(children))
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
                 seen.add(id(module))
                 yield name, module
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, module in self.named_children():
             yield module
 
@@ -160,15 +160,15 @@ class Module:
             yield buf
 
     # ------------------------------------------------------------------ modes
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         for param in self.parameters():
             param.requires_grad = requires_grad
         return self
@@ -180,7 +180,7 @@ class Module:
             else:
                 param.grad[...] = 0
 
-    def to(self, dtype) -> "Module":
+    def to(self, dtype) -> Module:
         """Cast every floating parameter and buffer to ``dtype`` in place (e.g. numpy.float64)."""
         dtype = xp.dtype(dtype)
         for module in self.modules():
@@ -193,14 +193,14 @@ class Module:
                     module.register_buffer(name, buf.astype(dtype))
         return self
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         return self.to(xp.float64)
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         return self.to(xp.float32)
 
     # ------------------------------------------------------------ state dicts
-    def state_dict(self) -> "OrderedDict[str, object]":
+    def state_dict(self) -> OrderedDict[str, object]:
         """Parameters and buffers as ndarrays, keyed by dotted path (PyTorch's names)."""
         state = OrderedDict()
         for module_name, module in self.named_modules():
