@@ -166,7 +166,7 @@ def _np_cross_entropy(z, y, weight=None, smoothing=0.0, reduction="mean", ignore
 def test_cross_entropy(reduction, weighted, smoothing):
     y = np.array([0, 2, 1, 2, -100])
     weight = np.array([0.5, 2.0, 1.0]) if weighted else None
-    kw = dict(weight=weight, reduction=reduction, label_smoothing=smoothing)
+    kw = {"weight": weight, "reduction": reduction, "label_smoothing": smoothing}
     check_op(lambda z: F.cross_entropy(z, y, **kw),
              lambda z: _np_cross_entropy(z, y, weight, smoothing, reduction), (5, 3))
 
@@ -234,7 +234,7 @@ def test_bce_with_logits(reduction, use_weight, use_pos_weight):
 
     x, y = make_inputs((4, 3), (4, 3), seed=3)
     y.data[...] = rng.uniform(0, 1, size=(4, 3))
-    kw = dict(weight=weight, pos_weight=pos_weight, reduction=reduction)
+    kw = {"weight": weight, "pos_weight": pos_weight, "reduction": reduction}
     out = F.binary_cross_entropy_with_logits(x, y, **kw)
     np.testing.assert_allclose(out.data, ref(x.data, y.data), rtol=1e-10)
     assert gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, **kw), [x, y])
