@@ -56,6 +56,16 @@ def _positive_int(text):
     return value
 
 
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, received {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, received {text!r}")
+    return value
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -142,6 +152,36 @@ def _make_optimizer(name, params, lr):
     return classes[name](params, lr=lr)
 
 
+def _cosine_schedule(base_lr, epochs):
+    """lr of epoch e (0-based) = base_lr · (1 + cos(π e / epochs)) / 2: PyTorch's CosineAnnealingLR
+    with T_max = epochs, stepped per epoch. A pure function of the epoch, so a resumed run
+    follows the same curve (recomputed for a new --epochs)."""
+
+    def schedule(epoch, lr):
+        return base_lr * (1.0 + math.cos(math.pi * epoch / epochs)) / 2.0
+
+    return schedule
+
+
+def _threads_text(threads):
+    return "BLAS threads: library default" if threads == 0 else f"BLAS threads: {threads}"
+
+
+def _blas_threads(threads):
+    """A context that limits the BLAS/OpenMP thread pools to ``threads`` (0: leave them as they are)."""
+    import contextlib
+
+    if threads == 0:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        print(f"note: --threads {threads} needs threadpoolctl (pip install threadpoolctl); "
+              "set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS instead", file=sys.stderr)
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads)
+
+
 def _default_out(data, model_name):
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = os.path.join("runs", f"{os.path.basename(str(data).rstrip('/'))}-{model_name}-{stamp}")
@@ -217,16 +257,25 @@ def _save_plots(out, history, bundle, test_pred):
 def cmd_train(args) -> int:
     from . import io, presets
     from .rng import manual_seed
-    from .train import CSVLogger, ModelCheckpoint, TerminateOnNaN, evaluate, fit, predict
+    from .train import (
+        CSVLogger,
+        LearningRateScheduler,
+        ModelCheckpoint,
+        TerminateOnNaN,
+        evaluate,
+        fit,
+        predict,
+    )
 
     bundle = _load_data(args.data, standardize=not args.no_standardize)
     manual_seed(args.seed)
     model, model_name = _build_model(args.model, bundle)
-    defaults = presets.PRESETS.get(model_name, presets.PRESETS["mlp"])
+    defaults = presets.training_defaults(model_name if model_name in presets.PRESETS else None, len(bundle.X_train))
     epochs = args.epochs or defaults["epochs"]
     lr = args.lr or defaults["lr"]
     batch_size = args.batch_size or defaults["batch_size"]
     optimizer_name = args.optimizer or defaults["optimizer"]
+    schedule = args.schedule or defaults["schedule"]
     optimizer = _make_optimizer(optimizer_name, model.parameters(), lr)
     loss, metrics = _task_setup(bundle)
 
@@ -238,15 +287,18 @@ def cmd_train(args) -> int:
     checkpoint_path = os.path.join(out, "checkpoint.safetensors")
     nan_guard = TerminateOnNaN()
     callbacks = [nan_guard, CSVLogger(os.path.join(out, "history.csv")), ModelCheckpoint(checkpoint_path)]
+    if schedule == "cosine":
+        callbacks.append(LearningRateScheduler(_cosine_schedule(lr, epochs)))
     n_params = sum(int(p.data.size) for p in model.parameters())
     print(f"chainrule train: {model_name} ({n_params:,} parameters) on {bundle.name} "
           f"({len(bundle.X_train)} train / {len(bundle.X_test)} test), {epochs} epochs, "
-          f"{optimizer_name} lr={lr:g}, batch {batch_size}, seed {args.seed}")
+          f"{optimizer_name} lr={lr:g} ({schedule}), batch {batch_size}, seed {args.seed}, "
+          f"{_threads_text(args.threads)}")
     print(f"run folder: {out}")
     started = time.perf_counter()
     import warnings
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _blas_threads(args.threads):
         warnings.simplefilter("ignore", RuntimeWarning)  # TerminateOnNaN's warning: reported below
         history = fit(
             model, (bundle.X_train, bundle.y_train), loss=loss, optimizer=optimizer, epochs=epochs,
@@ -260,8 +312,9 @@ def cmd_train(args) -> int:
             f"training diverged (the loss became NaN or infinite in epoch {len(history.epoch)}); "
             f"the model was not saved; try a smaller --lr (now {lr:g})"
         )
-    results = evaluate(model, (bundle.X_test, bundle.y_test), loss=loss, metrics=metrics)
-    test_pred = predict(model, bundle.X_test)
+    with _blas_threads(args.threads):
+        results = evaluate(model, (bundle.X_test, bundle.y_test), loss=loss, metrics=metrics)
+        test_pred = predict(model, bundle.X_test)
     info = {
         "task": bundle.task, "data": str(args.data), "standardize": not args.no_standardize, "num_classes": bundle.num_classes,
         "class_names": bundle.class_names, "input_shape": list(bundle.input_shape),
@@ -273,6 +326,7 @@ def cmd_train(args) -> int:
     summary = {
         "data": bundle.name, "model": model_name, "task": bundle.task, "parameters": n_params,
         "epochs": len(history.epoch), "batch_size": batch_size, "optimizer": optimizer_name, "lr": lr,
+        "schedule": schedule, "threads": args.threads,
         "seed": args.seed, "val_split": args.val_split, "train_time_s": round(train_time, 3),
         **{f"test_{k}": v for k, v in results.items()},
         **{f"final_{k}": v for k, v in last.items() if k not in ("epoch_time",)},
@@ -630,6 +684,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=_positive_float, help="learning rate (default: the preset's)")
     p.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"],
                    help="optimizer (default: the preset's, adam); sgd uses momentum 0.9")
+    p.add_argument("--schedule", choices=["cosine", "constant"],
+                   help="learning-rate schedule: 'cosine' decays from --lr towards 0 over the epochs "
+                        "(default: the preset's, cosine)")
+    p.add_argument("--threads", type=_non_negative_int, default=1, metavar="N",
+                   help="BLAS threads during training (default: 1, fastest for chainrule's small matrices and "
+                        "safe on a shared machine; 0 leaves the BLAS default)")
     p.add_argument("--seed", type=int, default=0, help="seed for initialisation, shuffling and dropout (default: 0)")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<data>-<model>-<time>)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint.safetensors of an earlier run")

@@ -71,6 +71,7 @@ CHECKPOINT_FORMAT = "chainrule.checkpoint"
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
+ESTIMATOR_FILE = "estimator.json"  # written next to the model by chainrule.estimators
 CONTAINER_TYPES = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 """Types rebuilt from their children; every other type builds its own children from its config."""
 
@@ -245,6 +246,12 @@ def _check_children(module, children, path):
 
 def _architecture_document(model) -> dict:
     from . import __version__
+    from .nn import Module
+
+    if not isinstance(model, Module):
+        raise TypeError(
+            f"save: expected a chainrule.nn.Module or a chainrule estimator, received {type(model).__name__}"
+        )
 
     float_dtypes = sorted({str(p.dtype) for p in model.parameters() if is_float_dtype(p.dtype)})
     return {
@@ -341,7 +348,8 @@ def read_safetensors(path) -> tuple[dict, dict]:
     data_size = len(raw) - 8 - header_size
     for name, info in header.items():
         offsets = info.get("data_offsets") if isinstance(info, dict) else None
-        if not (isinstance(offsets, list) and len(offsets) == 2):
+        if not (isinstance(offsets, list) and len(offsets) == 2
+                and all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offsets)):
             raise ModelFileError(f"{path} is corrupt: tensor {name!r} has no valid data_offsets")
         if offsets[1] > data_size:
             raise ModelFileError(
@@ -395,6 +403,10 @@ def save(model, path, *, info: dict | None = None) -> str:
     'runs/tiny'
     >>> model = chainrule.load("runs/tiny")
     """
+    if _is_estimator(model):
+        if info is not None:
+            raise ValueError("save: info= applies to models, not to estimators")
+        return model.save(path)
     path = os.fspath(path)
     document = _architecture_document(model)
     if info is not None:
@@ -416,6 +428,11 @@ def save(model, path, *, info: dict | None = None) -> str:
     atomic_write_bytes(os.path.join(path, WEIGHTS_FILE), data)
     atomic_write_bytes(os.path.join(path, CONFIG_FILE), (json.dumps(document, indent=2) + "\n").encode())
     return path
+
+
+def _is_estimator(obj) -> bool:
+    """A chainrule.estimators estimator (checked without importing scikit-learn)."""
+    return type(obj).__module__.startswith(__package__ + ".estimators")
 
 
 def _resolve_model_file(path) -> tuple[str, str | None]:
@@ -471,6 +488,30 @@ def _load_weights(model, tensors, path):
 
 
 def load(path):
+    """Load what :func:`save` wrote: a model, or a fitted estimator from :mod:`chainrule.estimators`.
+
+    A folder holding ``estimator.json`` is loaded as that estimator (with the
+    scikit-learn extra); anything else as a model with :func:`load_model`.
+    """
+    path = os.fspath(path)
+    estimator_file = os.path.join(path, ESTIMATOR_FILE)
+    if os.path.isdir(path) and os.path.isfile(estimator_file):
+        document = _parse_json(_read_bytes(estimator_file), "estimator JSON", estimator_file)
+        from . import estimators
+
+        name = document.get("estimator") if isinstance(document, dict) else None
+        if name not in estimators.__all__:
+            raise ModelFileError(f"{estimator_file}: unknown estimator type {name!r}; known: {estimators.__all__}")
+        return getattr(estimators, name).load(path)
+    return load_model(path)
+
+
+def _read_bytes(path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def load_model(path):
     """Load a model saved by :func:`save` (a folder or a ``.safetensors`` file) or a checkpoint.
 
     The model is rebuilt from the architecture stored with it (no user code
@@ -498,9 +539,7 @@ def load(path):
         document = _parse_json(metadata["chainrule_config"], "architecture JSON", weights)
         model = _model_from(document, tensors, weights)
     elif config_path is not None:
-        with open(config_path, "rb") as handle:
-            text = handle.read()
-        document = _parse_json(text, "architecture JSON", config_path)
+        document = _parse_json(_read_bytes(config_path), "architecture JSON", config_path)
         model = _model_from(document, tensors, weights)
     else:
         raise ModelFileError(

@@ -22,8 +22,8 @@ F = None  # chainrule.functional, bound when it is imported (it imports this mod
 
 
 def _to_array(data, dtype=None):
-    if isinstance(data, Tensor):
-        data = data.data
+    if isinstance(data, Tensor):  # a copy that keeps the dtype, as torch.tensor(t) does
+        return xp.array(data.data, dtype=None if dtype is None else xp.dtype(dtype), copy=True)
     if dtype is not None:
         return xp.array(data, dtype=xp.dtype(dtype))
     array = xp.asarray(data)

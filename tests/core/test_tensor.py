@@ -49,3 +49,41 @@ def test_object_and_complex_data_rejected():
         cr.tensor(np.array([object()]))
     with pytest.raises(TypeError, match="complex"):
         cr.tensor(np.array([1j]))
+
+
+def test_numpy_scalars_do_not_promote_a_float32_graph():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for y in (x * np.float64(2), x / np.float64(3), np.float64(1) + x, x ** np.float64(2)):
+        assert y.dtype == np.float32
+
+
+def test_tensor_from_a_tensor_keeps_its_dtype_and_copies():
+    t = cr.tensor([1.0, 2.0], dtype=np.float64)
+    u = cr.tensor(t)
+    assert u.dtype == np.float64
+    u.data[0] = 5
+    assert t.data[0] == 1.0
+    assert cr.tensor(t, dtype=np.float32).dtype == np.float32
+
+
+def test_pow_zero_exponent_has_zero_gradient_everywhere():
+    z = cr.tensor([0.0, 1.0, -2.0], dtype=np.float64, requires_grad=True)
+    (z ** 0).sum().backward()
+    np.testing.assert_array_equal(z.grad, [0.0, 0.0, 0.0])
+    b = cr.tensor([0.0, 2.0, 0.0], dtype=np.float64)
+    z.grad = None
+    (z ** b).sum().backward()
+    np.testing.assert_array_equal(z.grad, [0.0, 2.0, 0.0])
+
+
+def test_cross_entropy_with_every_target_ignored_is_nan_without_warnings():
+    import warnings
+
+    import chainrule.functional as F
+
+    logits = cr.tensor(np.zeros((2, 3)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(logits, np.array([-100, -100]))
+        nll = F.nll_loss(logits, np.array([-100, -100]))
+    assert np.isnan(loss.item()) and np.isnan(nll.item())

@@ -239,3 +239,38 @@ def test_checkpoint_round_trip(tmp_path):
     with pytest.raises(ModelFileError, match="not a chainrule checkpoint"):
         io.save(model, tmp_path / "plain.safetensors")
         io.load_checkpoint(tmp_path / "plain.safetensors")
+
+
+def test_corrupt_data_offsets_give_a_clear_error(tmp_path):
+    path = tmp_path / "m.safetensors"
+    header = json.dumps({"w": {"dtype": "F32", "shape": [1], "data_offsets": ["a", "b"]}}).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\x00" * 4)
+    with pytest.raises(ModelFileError, match="no valid data_offsets"):
+        cr.load(path)
+
+
+def test_save_refuses_what_is_not_a_model(tmp_path):
+    with pytest.raises(TypeError, match="expected a chainrule.nn.Module or a chainrule estimator, received dict"):
+        cr.save({"w": np.ones(2)}, tmp_path / "x")
+
+
+def test_estimators_save_and_load_through_chainrule(tmp_path):
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import load_iris
+
+    from chainrule.estimators import MLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    est = MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(X, y)
+    cr.save(est, tmp_path / "est")
+    back = cr.load(tmp_path / "est")
+    assert type(back) is MLPClassifier
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+    np.testing.assert_allclose(back.predict_proba(X), est.predict_proba(X))
+    network = io.load_model(tmp_path / "est")
+    assert isinstance(network, nn.Sequential)
+    doc = json.loads((tmp_path / "est" / io.ESTIMATOR_FILE).read_text())
+    doc["estimator"] = "EvilEstimator"
+    (tmp_path / "est" / io.ESTIMATOR_FILE).write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="unknown estimator type 'EvilEstimator'"):
+        cr.load(tmp_path / "est")

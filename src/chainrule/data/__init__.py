@@ -12,12 +12,13 @@ from __future__ import annotations
 from . import datasets
 from .dataloader import DataLoader, default_collate
 from .dataset import Dataset, Subset, TensorDataset, random_split
-from .preprocessing import StandardScaler, one_hot, standardize
+from .preprocessing import StandardScaler, check_finite, one_hot, standardize
 
 __all__ = [
     "DataLoader",
     "Dataset",
     "StandardScaler",
+    "check_finite",
     "Subset",
     "TensorDataset",
     "datasets",

@@ -184,3 +184,16 @@ def one_hot(labels, num_classes: int | None = None, dtype=None):
         )
     out = (array[..., None] == xp.arange(num_classes)).astype(xp.int64 if dtype is None else dtype)
     return Tensor(out, dtype=out.dtype) if as_tensor else out
+
+
+def check_finite(array, label: str) -> None:
+    """Raise ValueError saying how many values are NaN/inf and where the first one is."""
+    bad = ~xp.isfinite(array)
+    count = int(bad.sum())
+    if count:
+        first = tuple(int(i) for i in xp.argwhere(bad)[0])
+        where = f"sample {first[0]}" + (f", position {first[1:]}" if len(first) > 1 else "")
+        raise ValueError(
+            f"{label} contains {count} NaN or infinite value{'s' if count > 1 else ''}; "
+            f"the first is at {where} (value {array[first]})"
+        )

@@ -45,6 +45,7 @@ from sklearn.utils.validation import (
 )
 
 from .. import functional as F
+from ..io import ESTIMATOR_FILE
 from .. import nn, optim
 from ..autograd import no_grad
 from ..backend import host as np
@@ -55,7 +56,6 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 _ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 _SOLVERS = ("lbfgs", "sgd", "adam")
 _SCHEDULES = ("constant", "invscaling", "adaptive")
-ESTIMATOR_FILE = "estimator.json"
 ESTIMATOR_FORMAT = "chainrule.estimator"
 
 
@@ -556,11 +556,11 @@ class _BaseMLP(BaseEstimator):
     def save(self, path) -> str:
         """Save the fitted estimator to a folder: chainrule's model files + ``estimator.json``.
 
-        The folder holds ``model.safetensors`` and ``config.json`` from
-        :func:`chainrule.save` (so ``chainrule.load(path)`` gives the network
-        alone) and ``estimator.json`` with the hyperparameters and the fitted
+        The folder holds ``model.safetensors`` and ``config.json`` (the network,
+        which :func:`chainrule.io.load_model` reads alone) and ``estimator.json`` with the hyperparameters and the fitted
         attributes that are not weights (``classes_``, ``loss_curve_``, …). No
-        pickle: reload with :meth:`load`. The optimizer state is not saved.
+        pickle: reload with :meth:`load` or :func:`chainrule.load`. ``chainrule.save(est, path)``
+        calls this method. The optimizer state is not saved.
         """
         from .. import io
 
@@ -628,7 +628,7 @@ class _BaseMLP(BaseEstimator):
         est = cls(**params)
         est._validate_hyperparameters()
         fitted = document["fitted"]
-        est.model_ = io.load(path)
+        est.model_ = io.load_model(path)
         est.model_.eval()
         for name, value in fitted.items():
             if name in ("feature_names_in_",):

@@ -11,8 +11,9 @@ from ..tensor import Tensor
 def coerce_pair(a, b):
     """Make a binary op's operands Tensor-or-array with one floating dtype.
 
-    A Python number stays a Python number (NumPy keeps the tensor's dtype);
-    an ndarray or list is cast to the floating dtype of the tensor operand.
+    A Python number stays a Python number (NumPy keeps the tensor's dtype); a
+    NumPy scalar becomes one first (``np.float64(2)`` must not promote a float32
+    graph); an ndarray or list is cast to the floating dtype of the tensor operand.
     """
     ref = a if isinstance(a, Tensor) else b
     if isinstance(a, Tensor) and isinstance(b, Tensor):
@@ -20,6 +21,8 @@ def coerce_pair(a, b):
     dtype = ref.dtype if isinstance(ref, Tensor) else None
 
     def convert(x):
+        if isinstance(x, xp.generic):
+            x = x.item()
         if isinstance(x, (Tensor, Number)) and not isinstance(x, bool):
             return x
         array = xp.asarray(x)

@@ -75,7 +75,7 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = aᵇ;  ∂L/∂a = g ⊙ b aᵇ⁻¹,  ∂L/∂b = g ⊙ aᵇ ln a  (b may be a constant)."""
+    """y = aᵇ;  ∂L/∂a = g ⊙ b aᵇ⁻¹ (0 where b = 0),  ∂L/∂b = g ⊙ aᵇ ln a  (b may be a constant)."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -87,6 +87,8 @@ class Pow(Function):
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = g * b * a ** (b - 1)
+            if xp.any(b == 0):  # d(a⁰)/da = 0, also at a = 0 where b·a⁻¹ would be 0·∞
+                ga = xp.where(b == 0, 0, ga)
         if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
             with xp.errstate(divide="ignore", invalid="ignore"):
                 log_a = xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), 0)

@@ -127,7 +127,8 @@ class CrossEntropy(Function):
         self.logp, self.a = logp, a
         if reduction == "mean":
             self.denominator = (w[safe_target] * valid).sum()
-            return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
+            with xp.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
+                return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
         if reduction == "sum":
             return xp.asarray(per_sample.sum(), dtype=z.dtype)
         return per_sample.reshape((self.shape[0],) + tuple(self.shape[2:]))
@@ -161,7 +162,8 @@ class NLLLoss(Function):
         per_sample = -self.coef * picked
         if reduction == "mean":
             self.denominator = self.coef.sum()
-            return xp.asarray(per_sample.sum() / self.denominator, dtype=lp.dtype)
+            with xp.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
+                return xp.asarray(per_sample.sum() / self.denominator, dtype=lp.dtype)
         if reduction == "sum":
             return xp.asarray(per_sample.sum(), dtype=lp.dtype)
         return per_sample.reshape((self.shape[0],) + tuple(self.shape[2:]))

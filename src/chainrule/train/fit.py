@@ -22,6 +22,7 @@ from collections.abc import Callable
 from .. import functional as F
 from ..autograd import no_grad
 from ..backend import is_float_dtype, to_numpy, xp
+from ..data.preprocessing import check_finite
 from ..rng import default_generator, get_generator
 from ..tensor import Tensor
 from .callbacks import CallbackList, get_lr
@@ -121,6 +122,8 @@ class _ArrayData:
             )
         if self.X.shape[0] == 0:
             raise ValueError(f"{name}: expected at least one sample, received 0")
+        if self.X.dtype.kind == "f":
+            check_finite(self.X, f"{name} X")
 
     def __len__(self):
         return self.X.shape[0]

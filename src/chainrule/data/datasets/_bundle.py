@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ...backend import xp
 from ...rng import get_generator
+from ..preprocessing import check_finite
 
 __all__ = ["DatasetBundle", "DatasetInfo", "DatasetNotFoundError"]
 
@@ -141,19 +142,6 @@ class DatasetBundle:
 
 
 # ---------------------------------------------------------------- validation
-def check_finite(array, label: str) -> None:
-    """Raise ValueError saying how many values are NaN/inf and where the first one is."""
-    bad = ~xp.isfinite(array)
-    count = int(bad.sum())
-    if count:
-        first = tuple(int(i) for i in xp.argwhere(bad)[0])
-        where = f"sample {first[0]}" + (f", position {first[1:]}" if len(first) > 1 else "")
-        raise ValueError(
-            f"{label} contains {count} NaN or infinite value{'s' if count > 1 else ''}; "
-            f"the first is at {where} (value {array[first]})"
-        )
-
-
 def encode_labels(*label_arrays):
     """Map arbitrary class labels to ``0 .. C-1`` consistently across arrays.
 
