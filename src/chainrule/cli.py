@@ -679,7 +679,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dataset name (see 'chainrule datasets') or a path to IDX folder/.csv/.npz (default: digits)")
     p.add_argument("--model", default="mlp", metavar="mlp|cnn|gru|lstm|CONFIG.json",
                    help="model preset or an architecture JSON (default: mlp)")
-    p.add_argument("--epochs", type=_positive_int, help="epochs (default: the preset's)")
+    p.add_argument("--epochs", type=_positive_int,
+                   help="epochs (default: the preset's; fewer for training sets of 20000+ samples)")
     p.add_argument("--batch-size", type=_positive_int, help="mini-batch size (default: the preset's)")
     p.add_argument("--lr", type=_positive_float, help="learning rate (default: the preset's)")
     p.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"],

@@ -81,7 +81,7 @@ def test_predict_idx(trained_run, tmp_path, capsys):
 def test_inspect_table(trained_run, capsys):
     code, out, _ = run(capsys, "inspect", str(trained_run))
     assert code == 0
-    assert "Linear" in out and "(N, 10)" in out and "total parameters: 17,226" in out
+    assert "Linear" in out and "(N, 10)" in out and "total parameters: 167,178" in out
 
 
 def test_datasets_lists_digits(capsys):
