@@ -415,6 +415,7 @@ def cmd_predict(args) -> int:
     X = _read_input(args.input).astype(xp.float32)
     if X.ndim == 1:
         X = X.reshape(1, -1)
+    _check_predict_input(X, info, args.input)
     if not args.no_preprocess and info.get("feature_mean") is not None:
         X = (X.reshape(len(X), -1) - xp.asarray(info["feature_mean"], dtype=xp.float32).reshape(-1)) / \
             xp.asarray(info["feature_scale"], dtype=xp.float32).reshape(-1)
@@ -447,6 +448,25 @@ def cmd_predict(args) -> int:
             values = [names[int(v)] if names else _fmt(v) for v in row]
             print(",".join(values))
     return EXIT_OK
+
+
+def _check_predict_input(X, info, source):
+    """Refuse inputs the model cannot take: a wrong per-sample size, or NaN/inf values."""
+    from .data import check_finite
+
+    xp = _xp()
+    if info.get("input_shape"):
+        per_sample = int(xp.prod(info["input_shape"]))
+        received = X.size // max(len(X), 1)
+        if received != per_sample:
+            raise CLIError(
+                f"predict: {source} has {received} values per sample, but the model expects "
+                f"{per_sample} (input shape {tuple(info['input_shape'])}); received array shape {X.shape}"
+            )
+    try:
+        check_finite(X, f"predict: {source}")
+    except ValueError as error:
+        raise CLIError(str(error)) from None
 
 
 def _fmt(value):

@@ -52,8 +52,9 @@ def _reshape_input(x, shape, name):
     x = x if isinstance(x, Tensor) else Tensor(x)
     per_sample = math.prod(shape)
     if x.ndim < 1 or (x.data.size // max(x.shape[0], 1)) != per_sample:
+        flat = "" if len(shape) == 1 else f" or (N, {per_sample})"
         raise ValueError(
-            f"{name}: expected inputs of shape (N, {', '.join(map(str, shape))}) or (N, {per_sample}), "
+            f"{name}: expected inputs of shape (N, {', '.join(map(str, shape))}){flat}, "
             f"received {tuple(x.shape)}"
         )
     if tuple(x.shape[1:]) == tuple(shape):

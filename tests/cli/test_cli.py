@@ -200,3 +200,21 @@ def test_default_train_reaches_097_on_digits(tmp_path, capsys):
     code, _out, _ = run(capsys, "train", "--out", str(tmp_path / "r"), "--no-progress")
     assert code == 0
     assert json.loads((tmp_path / "r" / "metrics.json").read_text())["test_accuracy"] >= 0.97
+
+
+def test_predict_refuses_wrong_sizes_and_nan(trained_run, tmp_path, capsys):
+    wrong = tmp_path / "wrong.npy"
+    np.save(wrong, np.ones((3, 10), dtype=np.float32))
+    code, _, err = run(capsys, "predict", str(trained_run), str(wrong))
+    assert code == 2 and "has 10 values per sample, but the model expects 64" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    nan = tmp_path / "nan.npy"
+    data = np.zeros((2, 64), dtype=np.float32)
+    data[1, 5] = np.nan
+    np.save(nan, data)
+    code, _, err = run(capsys, "predict", str(trained_run), str(nan))
+    assert code == 2 and "1 NaN or infinite value; the first is at sample 1, position (5,)" in err
+    good = tmp_path / "good.npy"
+    np.save(good, np.zeros((2, 64), dtype=np.float32))
+    code, _, err = run(capsys, "predict", str(trained_run), str(good), "--out", str(tmp_path / "nowhere" / "p.csv"))
+    assert code == 2 and "does not exist" in err and ".tmp" not in err

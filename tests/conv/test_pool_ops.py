@@ -72,6 +72,55 @@ def test_max_pool_gradient_goes_to_first_argmax_by_hand():
     np.testing.assert_array_equal(x.grad, [[[[0, 5, 7, 0], [0, 0, 0, 0]]]])
 
 
+def reference_max_pool2d_grad(x, grad_output, kernel, stride, padding, dilation):
+    """δ of each window added to its first argmax (row-major window order), by nested loops."""
+    N, C, H, W = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    x_pad = np.full((N, C, H + 2 * ph, W + 2 * pw), -np.inf)
+    x_pad[:, :, ph:ph + H, pw:pw + W] = x
+    grad_pad = np.zeros_like(x_pad)
+    for n in range(N):
+        for c in range(C):
+            for i in range(grad_output.shape[2]):
+                for j in range(grad_output.shape[3]):
+                    rows = [i * sh + p * dh for p in range(kh)]
+                    cols = [j * sw + q * dw for q in range(kw)]
+                    window = x_pad[n, c][np.ix_(rows, cols)]
+                    p, q = np.unravel_index(np.argmax(window), window.shape)  # first maximum
+                    grad_pad[n, c, rows[p], cols[q]] += grad_output[n, c, i, j]
+    return grad_pad[:, :, ph:ph + H, pw:pw + W]
+
+
+@pytest.mark.parametrize("kernel, stride, padding, dilation", POOL_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool2d_gradient_with_ties_matches_reference(kernel, stride, padding, dilation, dtype):
+    # values in {0, 1, 2}: most windows hold several maxima, and the first one must win
+    rng = np.random.default_rng(sum(kernel) + sum(dilation))
+    x = cr.tensor(rng.integers(0, 3, size=(2, 3, 7, 6)).astype(dtype), requires_grad=True)
+    y = F.max_pool2d(x, kernel, stride, padding, dilation)
+    grad_output = rng.normal(size=y.shape).astype(dtype)
+    y.backward(grad_output)
+    expected = reference_max_pool2d_grad(x.data, grad_output, kernel, stride or kernel, padding, dilation)
+    assert x.grad.dtype == dtype
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-6)
+
+
+def test_max_pool_non_overlapping_crops_remainder_and_gradchecks():
+    # kernel == stride, no padding: 7 × 5 input, 2 × 2 windows → the last row and column are unused
+    (x,) = make_inputs((3, 2, 7, 5), seed=4)
+    y = F.max_pool2d(x, 2)
+    np.testing.assert_array_equal(y.data, x.data[:, :, :6, :4].reshape(3, 2, 3, 2, 2, 2).max(axis=(3, 5)))
+    y.backward(np.ones(y.shape))
+    assert not x.grad[:, :, 6, :].any() and not x.grad[:, :, :, 4].any()
+    assert gradcheck(lambda t: F.max_pool2d(t, 2), [x])
+    assert gradcheck(lambda t: F.max_pool1d(t, 3), [make_inputs((2, 3, 10), seed=5)[0]])
+
+
+def test_max_pool_propagates_nan_like_pytorch():
+    x = cr.tensor(np.array([[[1.0, np.nan, 2.0, 0.0]]]))
+    np.testing.assert_array_equal(F.max_pool1d(x, 2).numpy(), [[[np.nan, 2.0]]])
+
+
 def test_overlapping_max_pool_gradients_add_up():
     x = cr.tensor(np.array([[[0.0, 9.0, 1.0, 2.0]]]), requires_grad=True)
     F.max_pool1d(x, 2, stride=1).sum().backward()  # 9 is the max of two windows

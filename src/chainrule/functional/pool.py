@@ -32,8 +32,16 @@ class MaxPool2dFunction(Function):
     """y[n, c, i, j] = max over the window of x_pad (padded with −∞);
     ∂L/∂x = δ routed to the window's argmax (the first, on ties), summed where windows overlap.
 
-    The forward keeps, for every output element, the index k = p·kw + q of its argmax
-    offset; the backward adds δ ⊙ 1[argmax = k] into offset k's strided slice.
+    With window offsets k = p·kw + q taken in row-major order and x_k the strided slice of
+    x_pad that offset k meets (one value per output element)::
+
+        y        = max_k x_k                                  (np.maximum, NaN propagates)
+        winner_k = [x_k = y] ∧ ¬(winner_0 ∨ … ∨ winner_{k−1})   (first argmax only)
+        ∂L/∂x_k  = δ ⊙ winner_k                               (added into offset k's slice)
+
+    The backward recomputes the argmax masks from the saved x_pad and y: one comparison
+    per offset on output-sized arrays is cheaper than keeping an argmax index array
+    up to date in the forward (a masked assignment per offset).
     """
 
     def forward(self, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
@@ -46,21 +54,19 @@ class MaxPool2dFunction(Function):
         slices = offset_slices((Ho, Wo), kernel, stride, dilation)
         _, _, rows, cols = slices[0]
         y = x_pad[:, :, rows, cols].copy()
-        argmax = xp.zeros(y.shape, dtype=xp.uint8 if len(slices) < 256 else xp.int32)
-        for k, (_, _, rows, cols) in enumerate(slices[1:], start=1):
-            candidate = x_pad[:, :, rows, cols]
-            better = candidate > y
-            xp.copyto(y, candidate, where=better)
-            argmax[better] = k
-        self.argmax, self.slices, self.pads = argmax, slices, pads
-        self.x_shape, self.x_pad_shape = x4.shape, x_pad.shape
+        for _, _, rows, cols in slices[1:]:
+            xp.maximum(y, x_pad[:, :, rows, cols], out=y)
+        self.x_pad, self.y, self.slices, self.pads, self.x_shape = x_pad, y, slices, pads, x4.shape
         return y[:, :, 0, :] if self.one_d else y
 
     def backward(self, grad_output):
         g = _as_4d(grad_output)
-        grad_pad = xp.zeros(self.x_pad_shape, dtype=g.dtype)
-        for k, (_, _, rows, cols) in enumerate(self.slices):
-            grad_pad[:, :, rows, cols] += xp.where(self.argmax == k, g, 0)
+        grad_pad = xp.zeros(self.x_pad.shape, dtype=g.dtype)
+        claimed = xp.zeros(self.y.shape, dtype=bool)  # windows whose argmax was already found
+        for _, _, rows, cols in self.slices:
+            winner = (self.x_pad[:, :, rows, cols] == self.y) & ~claimed
+            claimed |= winner
+            grad_pad[:, :, rows, cols] += g * winner
         grad = crop_spatial(grad_pad, self.pads, self.x_shape)
         return (grad[:, :, 0, :] if self.one_d else grad,)
 
