@@ -96,7 +96,7 @@ def reference_max_pool2d_grad(x, grad_output, kernel, stride, padding, dilation)
 def test_max_pool2d_gradient_with_ties_matches_reference(kernel, stride, padding, dilation, dtype):
     # values in {0, 1, 2}: most windows hold several maxima, and the first one must win
     rng = np.random.default_rng(sum(kernel) + sum(dilation))
-    x = cr.tensor(rng.integers(0, 3, size=(2, 3, 7, 6)).astype(dtype), requires_grad=True)
+    x = cr.tensor(rng.integers(0, 3, size=(2, 3, 7, 6)), dtype=dtype, requires_grad=True)
     y = F.max_pool2d(x, kernel, stride, padding, dilation)
     grad_output = rng.normal(size=y.shape).astype(dtype)
     y.backward(grad_output)

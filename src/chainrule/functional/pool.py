@@ -57,6 +57,8 @@ class MaxPool2dFunction(Function):
         for _, _, rows, cols in slices[1:]:
             xp.maximum(y, x_pad[:, :, rows, cols], out=y)
         self.x_pad, self.y, self.slices, self.pads, self.x_shape = x_pad, y, slices, pads, x4.shape
+        # windows overlap when the stride is shorter than the (dilated) window's extent
+        self.overlapping = any(s < d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
         return y[:, :, 0, :] if self.one_d else y
 
     def backward(self, grad_output):
@@ -64,9 +66,13 @@ class MaxPool2dFunction(Function):
         grad_pad = xp.zeros(self.x_pad.shape, dtype=g.dtype)
         claimed = xp.zeros(self.y.shape, dtype=bool)  # windows whose argmax was already found
         for _, _, rows, cols in self.slices:
-            winner = (self.x_pad[:, :, rows, cols] == self.y) & ~claimed
+            winner = self.x_pad[:, :, rows, cols] == self.y
+            winner &= ~claimed
             claimed |= winner
-            grad_pad[:, :, rows, cols] += g * winner
+            if self.overlapping:
+                grad_pad[:, :, rows, cols] += g * winner
+            else:  # every input element lies in one window at most: write the slice directly
+                xp.multiply(g, winner, out=grad_pad[:, :, rows, cols])
         grad = crop_spatial(grad_pad, self.pads, self.x_shape)
         return (grad[:, :, 0, :] if self.one_d else grad,)
 
