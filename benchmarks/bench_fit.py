@@ -76,6 +76,7 @@ def chainrule_fit(epochs: int = EPOCHS):
 def _torch_copy_of_preset(input_shape, classes):
     """The same layer sequence as chainrule's mlp preset, in PyTorch."""
     import torch
+
     from chainrule import nn
 
     layers = []
@@ -96,7 +97,6 @@ def torch_fit(epochs: int = EPOCHS):
 
     X, y, input_shape, classes = _digits()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    tnn = torch.nn
 
     def run():
         torch.manual_seed(0)

@@ -27,21 +27,21 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .backend import is_float_dtype, xp
 
 __all__ = [
-    "Function",
-    "no_grad",
-    "enable_grad",
-    "set_grad_enabled",
-    "is_grad_enabled",
-    "detect_anomaly",
-    "is_anomaly_enabled",
     "AnomalyError",
+    "Function",
     "GradcheckError",
+    "detect_anomaly",
+    "enable_grad",
     "gradcheck",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
     "unbroadcast",
 ]
 

@@ -62,7 +62,7 @@ class Tensor:
     """
 
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected op
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "name", "__weakref__", "__dict__")
+    __slots__ = ("__dict__", "__weakref__", "_ctx", "_requires_grad", "data", "grad", "name")
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _to_array(data, dtype)
@@ -100,7 +100,7 @@ class Tensor:
             raise RuntimeError("requires_grad: cannot turn off grad on a non-leaf tensor; use .detach()")
         self._requires_grad = flag
 
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         self.requires_grad = flag
         return self
 
@@ -149,11 +149,11 @@ class Tensor:
     def tolist(self):
         return self.data.tolist()
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A new leaf sharing the data, cut from the graph."""
         return Tensor._from_op(self.data, None)
 
-    def clone(self) -> "Tensor":
+    def clone(self) -> Tensor:
         return F.clone(self)
 
     def zero_grad(self) -> None:
@@ -169,16 +169,16 @@ class Tensor:
         """
         autograd.run_backward(self, grad, retain_graph=retain_graph)
 
-    def astype(self, dtype) -> "Tensor":
+    def astype(self, dtype) -> Tensor:
         return F.astype(self, dtype)
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.astype(DEFAULT_FLOAT)
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.astype(xp.float64)
 
-    def long(self) -> "Tensor":
+    def long(self) -> Tensor:
         return Tensor(self.data.astype(xp.int64))
 
     def __repr__(self) -> str:

@@ -45,10 +45,10 @@ from sklearn.utils.validation import (
 )
 
 from .. import functional as F
-from ..io import ESTIMATOR_FILE
 from .. import nn, optim
 from ..autograd import no_grad
 from ..backend import host as np
+from ..io import ESTIMATOR_FILE
 from ..tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor"]

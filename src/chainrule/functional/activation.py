@@ -15,7 +15,7 @@ from ..backend import erf, xp
 from ..rng import get_generator
 from ..tensor import Tensor
 
-__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "dropout"]
+__all__ = ["dropout", "gelu", "leaky_relu", "log_softmax", "relu", "sigmoid", "softmax", "tanh"]
 
 
 class ReLU(Function):

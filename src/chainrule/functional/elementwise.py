@@ -13,8 +13,24 @@ from ..backend import xp
 from ..tensor import Tensor
 from ._util import check_broadcast, coerce_pair
 
-__all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "clip",
-           "where", "astype", "maximum", "minimum", "square"]
+__all__ = [
+    "abs",
+    "add",
+    "astype",
+    "clip",
+    "div",
+    "exp",
+    "log",
+    "maximum",
+    "minimum",
+    "mul",
+    "neg",
+    "pow",
+    "sqrt",
+    "square",
+    "sub",
+    "where",
+]
 
 
 class Add(Function):

@@ -7,7 +7,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from ._util import coerce_pair, shape_of
 
-__all__ = ["matmul", "linear"]
+__all__ = ["linear", "matmul"]
 
 
 class MatMul(Function):

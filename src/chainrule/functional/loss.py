@@ -16,7 +16,7 @@ from .elementwise import sub
 from .reduce import mean as _mean
 from .reduce import sum as _sum
 
-__all__ = ["mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "l1_loss"]
+__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "mse_loss", "nll_loss"]
 
 
 def _reduce(loss, reduction):

@@ -7,7 +7,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from ._util import normalize_axis
 
-__all__ = ["sum", "mean", "var", "max", "min"]
+__all__ = ["max", "mean", "min", "sum", "var"]
 
 
 def _expand(g, shape, axes, keepdims):

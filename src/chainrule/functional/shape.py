@@ -7,8 +7,19 @@ from ..backend import xp
 from ..tensor import Tensor
 from ._util import as_tensor
 
-__all__ = ["reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "getitem",
-           "cat", "stack", "clone", "pad"]
+__all__ = [
+    "cat",
+    "clone",
+    "flatten",
+    "getitem",
+    "pad",
+    "permute",
+    "reshape",
+    "squeeze",
+    "stack",
+    "transpose",
+    "unsqueeze",
+]
 
 
 class Reshape(Function):
