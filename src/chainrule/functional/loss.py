@@ -110,23 +110,23 @@ class CrossEntropy(Function):
 
     def forward(self, logits, target=None, weight=None, ignore_index=-100, label_smoothing=0.0,
                 reduction="mean"):
-        self.shape, self.reduction = logits.shape, reduction
+        self.shape, self.reduction, self.smoothing = logits.shape, reduction, label_smoothing
         z = _class_axis_last(logits)
         n, classes = z.shape
         shifted = z - z.max(axis=1, keepdims=True)
         logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
         valid = target != ignore_index
-        safe_target = xp.where(valid, target, 0)
-        w = weight if weight is not None else xp.ones(classes, dtype=z.dtype)
-        a = xp.zeros_like(z)
-        a[xp.arange(n), safe_target] = (1 - label_smoothing) * w[safe_target]
+        rows = xp.arange(n)
+        target = xp.where(valid, target, 0)
+        w_y = valid.astype(z.dtype) if weight is None else weight[target] * valid  # w_{yᵢ}, 0 if ignored
+        # Jᵢ = −Σ_c a_c ℓ_c, gathered instead of forming a: the label term, then the smoothing term
+        per_sample = -(1 - label_smoothing) * w_y * logp[rows, target]
         if label_smoothing:
-            a += (label_smoothing / classes) * w
-        a *= valid[:, None]
-        per_sample = -(a * logp).sum(axis=1)
-        self.logp, self.a = logp, a
+            smooth = logp.sum(axis=1) if weight is None else logp @ weight
+            per_sample -= (label_smoothing / classes) * smooth * valid
+        self.logp, self.rows, self.target, self.w_y, self.weight, self.valid = logp, rows, target, w_y, weight, valid
         if reduction == "mean":
-            self.denominator = (w[safe_target] * valid).sum()
+            self.denominator = w_y.sum()
             with xp.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
                 return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
         if reduction == "sum":
@@ -134,8 +134,14 @@ class CrossEntropy(Function):
         return per_sample.reshape((self.shape[0],) + tuple(self.shape[2:]))
 
     def backward(self, g):
-        a = self.a
-        delta = a.sum(axis=1, keepdims=True) * xp.exp(self.logp) - a
+        # δ = (Σ_c a_c) softmax(z) − a, with a built row by row as in the docstring
+        logp, classes = self.logp, self.logp.shape[1]
+        a = xp.zeros_like(logp)
+        a[self.rows, self.target] = (1 - self.smoothing) * self.w_y
+        if self.smoothing:
+            w = 1 if self.weight is None else self.weight
+            a += (self.smoothing / classes) * w * self.valid[:, None]
+        delta = a.sum(axis=1, keepdims=True) * xp.exp(logp) - a
         if self.reduction == "mean":
             delta *= g / self.denominator
         elif self.reduction == "sum":
