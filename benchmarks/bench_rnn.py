@@ -16,9 +16,9 @@ import chainrule.functional as F
 from chainrule import nn, optim
 
 try:
-    from .common import interleaved, peak_rss_mb, set_threads, torch_available
+    from .common import interleaved, peak_rss_mb, report, set_threads, torch_available
 except ImportError:  # run as a script
-    from common import interleaved, peak_rss_mb, set_threads, torch_available
+    from common import interleaved, peak_rss_mb, report, set_threads, torch_available
 
 INPUT, HIDDEN, SEQ, BATCH, CLASSES = 32, 128, 50, 64, 10
 
@@ -79,16 +79,6 @@ def run(rounds=5, per_round=10) -> list[dict]:
         rows.append({"workload": f"{kind.lower()}_train_sgd", "samples_per_step": BATCH, "timings": timings,
                      "peak_rss_mb": peak_rss_mb()})
     return rows
-
-
-def report(rows) -> None:
-    for row in rows:
-        t = row["timings"]
-        line = f"{row['workload']:22s} chainrule {t['chainrule']['median_s'] * 1e3:7.2f} ms"
-        if "torch" in t:
-            ratio = t["torch"]["median_s"] / t["chainrule"]["median_s"]
-            line += f"  torch {t['torch']['median_s'] * 1e3:7.2f} ms  throughput ratio {ratio:.2f}"
-        print(line)
 
 
 if __name__ == "__main__":

@@ -123,3 +123,14 @@ def environment() -> dict:
 
         info["torch"] = torch.__version__
     return info
+
+
+def report(rows) -> None:
+    """Print one line per workload row: chainrule's median and, with PyTorch, its median and the ratio."""
+    for row in rows:
+        t = row["timings"]
+        line = f"{row['workload']:22s} chainrule {t['chainrule']['median_s'] * 1e3:7.2f} ms"
+        if "torch" in t:
+            ratio = t["torch"]["median_s"] / t["chainrule"]["median_s"]
+            line += f"  torch {t['torch']['median_s'] * 1e3:7.2f} ms  throughput ratio {ratio:.2f}"
+        print(line)
