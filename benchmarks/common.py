@@ -55,6 +55,11 @@ def interleaved(candidates: dict, rounds: int = 5, per_round: int = 5, warmup: i
     for _ in range(rounds):
         for name, fn in candidates.items():
             samples[name].extend(time_call(fn, per_round))
+    return summarize(samples)
+
+
+def summarize(samples: dict) -> dict:
+    """{name: [seconds, ...]} → {name: {"median_s", "min_s", "max_s", "samples"}}."""
     return {
         name: {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts), "samples": len(ts)}
         for name, ts in samples.items()

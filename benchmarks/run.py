@@ -36,7 +36,10 @@ from pathlib import Path
 # Idle OpenMP threads of PyTorch must not spin on the cores the interleaved NumPy run needs
 # (the default busy-wait makes each library slow the other by 2-10x on a 2-core machine).
 # Set before PyTorch is imported; an explicit setting in the environment wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# With --separate each library runs in its own processes, with PyTorch's default threading.
+_USER_OMP_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")
+if not os.environ.get("CHAINRULE_BENCH_SEPARATE"):
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -48,6 +51,8 @@ from benchmarks.common import (
     gemm_call,
     interleaved,
     peak_rss_mb,
+    summarize,
+    time_call,
     torch_available,
 )
 
@@ -122,17 +127,52 @@ def _set_threads(threads: int, with_torch: bool):
     return threadpool_limits(limits=threads)
 
 
-def time_workload(workload: Workload, with_torch: bool, quick: bool) -> dict:
-    """Interleaved timings of one workload (plus the GEMM ceiling for the MLP training rows)."""
-    candidates = {"chainrule": _maker(workload, "chainrule")}
-    if with_torch:
-        candidates["torch"] = _maker(workload, "torch")
-    if workload.flops:
-        candidates["gemm"] = gemm_call(GEMM_N)
+def _repeats(workload: Workload, quick: bool) -> tuple[int, int, int]:
     rounds = max(2, workload.rounds // 3) if quick else workload.rounds
     per_round = max(1, workload.per_round // 4) if quick else workload.per_round
     warmup = 1 if workload.unit == "s" or quick else 3
-    timings = interleaved(candidates, rounds=rounds, per_round=per_round, warmup=warmup)
+    return rounds, per_round, warmup
+
+
+def _separate_timings(workload: Workload, sides, threads: int, quick: bool) -> dict:
+    """Alternate one subprocess per library and round (A B A B …), each with its own default threading."""
+    rounds, per_round, warmup = _repeats(workload, quick)
+    samples = {side: [] for side in sides}
+    if workload.flops:
+        samples["gemm"] = []
+    root = HERE.parent
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
+    env["CHAINRULE_BENCH_SEPARATE"] = "1"
+    if _USER_OMP_WAIT_POLICY is None:  # this process set PASSIVE for itself; the children keep the default
+        env.pop("OMP_WAIT_POLICY", None)
+    for _ in range(rounds):
+        for side in sides:
+            proc = subprocess.run(
+                [sys.executable, "-m", "benchmarks.run", "--probe-time", workload.name, side, "--threads", str(threads),
+                 "--calls", str(per_round), "--warmup", str(warmup)],
+                cwd=root, env=env, capture_output=True, text=True, timeout=900, check=True,
+            )
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            samples[side].extend(result["times"])
+            samples.get("gemm", []).extend(result.get("gemm_times", []))
+    return summarize(samples)
+
+
+def time_workload(workload: Workload, with_torch: bool, quick: bool, separate: bool = False,
+                  threads: int = 2) -> dict:
+    """Timings of one workload, interleaved in this process or (``separate``) in alternating subprocesses,
+    plus the GEMM ceiling for the MLP training rows."""
+    if separate:
+        timings = _separate_timings(workload, ["chainrule"] + (["torch"] if with_torch else []), threads, quick)
+    else:
+        candidates = {"chainrule": _maker(workload, "chainrule")}
+        if with_torch:
+            candidates["torch"] = _maker(workload, "torch")
+        if workload.flops:
+            candidates["gemm"] = gemm_call(GEMM_N)
+        rounds, per_round, warmup = _repeats(workload, quick)
+        timings = interleaved(candidates, rounds=rounds, per_round=per_round, warmup=warmup)
     row = {"workload": workload.name, "notes": workload.notes, "unit": workload.unit, "target": workload.target,
            "timings": {k: v for k, v in timings.items() if k != "gemm"}}
     chainrule_s = timings["chainrule"]["median_s"]
@@ -168,6 +208,25 @@ def _probe(name: str, side: str, threads: int) -> None:
     for _ in range(3 if workload.unit == "ms" else 1):
         call()
     print(json.dumps({"baseline_rss_mb": baseline, "peak_rss_mb": peak_rss_mb()}))
+    del limiter
+
+
+def _probe_time(name: str, side: str, threads: int, calls: int, warmup: int) -> None:
+    """Child process (``--separate``): time ``calls`` calls of one library's workload, print them as JSON.
+
+    For the MLP training rows the 512³ GEMM is timed alternately with the step in the chainrule child."""
+    workload = next(w for w in WORKLOADS if w.name == name)
+    limiter = _set_threads(threads, with_torch=side == "torch")
+    call = _maker(workload, side)
+    gemm = gemm_call(GEMM_N) if workload.flops and side == "chainrule" else None
+    for _ in range(warmup):
+        call()
+    times, gemm_times = [], []
+    for _ in range(calls):
+        times.extend(time_call(call, 1))
+        if gemm is not None:
+            gemm_times.extend(time_call(gemm, 1))
+    print(json.dumps({"times": times, "gemm_times": gemm_times}))
     del limiter
 
 
@@ -264,7 +323,7 @@ def print_row(row: dict) -> None:
 
 # --------------------------------------------------------------------- main
 def run(only=None, quick: bool = False, threads: int = 2, memory: bool = True, use_torch: bool = True,
-        out: str | os.PathLike | None = None, verbose: bool = True) -> dict:
+        out: str | os.PathLike | None = None, verbose: bool = True, separate: bool = False) -> dict:
     """Run the selected workloads; write ``latest.json`` and ``latest.md`` under ``out`` (when given) and return the report."""
     with_torch = use_torch and torch_available()
     limiter = _set_threads(threads, with_torch)
@@ -272,7 +331,7 @@ def run(only=None, quick: bool = False, threads: int = 2, memory: bool = True, u
         gemm = interleaved({"gemm": gemm_call(GEMM_N)}, rounds=3, per_round=5 if quick else 20)["gemm"]
         report = {
             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "threads": threads, "quick": quick, "machine": platform.machine(),
+            "threads": threads, "quick": quick, "separate": separate, "machine": platform.machine(),
             "environment": environment(), "blas": blas_info(),
             "gemm_ceiling": {"n": GEMM_N, "best_gflops": 2 * GEMM_N ** 3 / gemm["min_s"] / 1e9,
                              "median_gflops": 2 * GEMM_N ** 3 / gemm["median_s"] / 1e9},
@@ -285,7 +344,7 @@ def run(only=None, quick: bool = False, threads: int = 2, memory: bool = True, u
                   f"{report['gemm_ceiling']['median_gflops']:.0f} median", flush=True)
         for workload in _select(only):
             try:
-                row = time_workload(workload, with_torch, quick)
+                row = time_workload(workload, with_torch, quick, separate, threads)
             except Exception as error:  # noqa: BLE001 - a workload that fails is reported, the rest still run
                 row = {"workload": workload.name, "error": f"{type(error).__name__}: {error}"}
             if memory and "error" not in row:
@@ -317,13 +376,22 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="BLAS and PyTorch threads (default 2)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
     parser.add_argument("--no-torch", action="store_true", help="chainrule figures only, even if PyTorch is installed")
+    parser.add_argument("--separate", action="store_true",
+                        help="run each library in its own subprocesses, alternating, with PyTorch's default "
+                             "threading (instead of both in this process with OMP_WAIT_POLICY=PASSIVE)")
     parser.add_argument("--probe-memory", nargs=2, metavar=("WORKLOAD", "SIDE"), help=argparse.SUPPRESS)
+    parser.add_argument("--probe-time", nargs=2, metavar=("WORKLOAD", "SIDE"), help=argparse.SUPPRESS)
+    parser.add_argument("--calls", type=int, default=10, help=argparse.SUPPRESS)
+    parser.add_argument("--warmup", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.probe_time:
+        _probe_time(args.probe_time[0], args.probe_time[1], args.threads, args.calls, args.warmup)
+        return 0
     if args.probe_memory:
         _probe(args.probe_memory[0], args.probe_memory[1], args.threads)
         return 0
     run(only=args.only, quick=args.quick, threads=args.threads, memory=not args.no_memory,
-        use_torch=not args.no_torch, out=args.out)
+        use_torch=not args.no_torch, out=args.out, separate=args.separate)
     return 0
 
 
