@@ -6,36 +6,14 @@ import math
 from collections.abc import Sequence
 
 from .. import functional as F
-from ..backend import DEFAULT_FLOAT, is_float_dtype, xp
+from ..backend import xp
 from ..functional.conv import conv_padding, to_tuple
 from ..tensor import Tensor
 from . import init
+from .linear import as_input, check_positive_int, resolve_dtype
 from .module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d"]
-
-
-def layer_input(x, dtype) -> Tensor:
-    """A layer's input as a Tensor; a floating array is cast to the layer's dtype."""
-    if isinstance(x, Tensor):
-        return x
-    array = xp.asarray(x)
-    return Tensor(array, dtype=dtype if is_float_dtype(array.dtype) else None)
-
-
-def positive_int(owner: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, xp.integer)):
-        raise TypeError(f"{owner}: expected {name} to be an int, received {value!r}")
-    if value < 1:
-        raise ValueError(f"{owner}: expected {name} ≥ 1, received {value}")
-    return int(value)
-
-
-def float_dtype(owner: str, dtype):
-    dtype = DEFAULT_FLOAT if dtype is None else xp.dtype(dtype)
-    if not is_float_dtype(dtype):
-        raise TypeError(f"{owner}: expected a floating dtype, received {dtype}")
-    return dtype
 
 
 class _ConvNd(Module):
@@ -49,9 +27,9 @@ class _ConvNd(Module):
         super().__init__()
         name = type(self).__name__
         n = self.spatial
-        self.in_channels = positive_int(name, "in_channels", in_channels)
-        self.out_channels = positive_int(name, "out_channels", out_channels)
-        self.groups = positive_int(name, "groups", groups)
+        self.in_channels = check_positive_int(name, "in_channels", in_channels)
+        self.out_channels = check_positive_int(name, "out_channels", out_channels)
+        self.groups = check_positive_int(name, "groups", groups)
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) "
                              f"must both be divisible by groups, received groups={groups}")
@@ -63,7 +41,7 @@ class _ConvNd(Module):
                 raise ValueError(f"{name}: expected {arg} ≥ 1, received {getattr(self, arg)}")
         self.padding = padding if isinstance(padding, str) else to_tuple(padding, n, "padding", name)
         conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, name)  # validates
-        dtype = float_dtype(name, dtype)
+        dtype = resolve_dtype(name, dtype)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         self.weight = Parameter(xp.empty(shape, dtype=dtype), dtype=dtype)
         if bias:
@@ -171,7 +149,7 @@ class Conv2d(_ConvNd):
                          bias, dtype, generator)
 
     def forward(self, input) -> Tensor:
-        x = layer_input(input, self.weight.dtype)
+        x = as_input(input, self.weight.dtype)
         self._check_input(x)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
@@ -201,6 +179,6 @@ class Conv1d(_ConvNd):
                          bias, dtype, generator)
 
     def forward(self, input) -> Tensor:
-        x = layer_input(input, self.weight.dtype)
+        x = as_input(input, self.weight.dtype)
         self._check_input(x)
         return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

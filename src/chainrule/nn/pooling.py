@@ -12,7 +12,7 @@ from .. import functional as F
 from ..functional.conv import to_tuple
 from ..functional.pool import adaptive_output_size
 from ..tensor import Tensor
-from .conv import layer_input
+from .linear import as_input
 from .module import Module
 
 __all__ = ["AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
@@ -44,7 +44,7 @@ class _PoolNd(Module):
         return f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride})"
 
     def _input(self, input) -> Tensor:
-        x = layer_input(input, None)
+        x = as_input(input, None)
         expected = f"(N, C, {', '.join(self.dims)})"
         if x.ndim != self.spatial + 2:
             raise ValueError(f"{self._short_repr()}: expected input of shape {expected}, received {tuple(x.shape)}")
@@ -203,7 +203,7 @@ class AdaptiveAvgPool2d(Module):
         """No parameters to initialise."""
 
     def forward(self, input) -> Tensor:
-        x = layer_input(input, None)
+        x = as_input(input, None)
         if x.ndim != 4:
             raise ValueError(f"AdaptiveAvgPool2d(output_size={self.output_size!r}): expected input of shape "
                              f"(N, C, H, W), received {tuple(x.shape)}")

@@ -17,7 +17,7 @@ from ..backend import xp
 from ..rng import get_generator
 from ..tensor import Tensor
 from . import init
-from .conv import float_dtype, layer_input, positive_int
+from .linear import as_input, check_positive_int, resolve_dtype
 from .module import Module, Parameter
 
 __all__ = ["GRU", "LSTM", "RNN"]
@@ -34,9 +34,9 @@ class RNNBase(Module):
                  dropout=0.0, bidirectional=False, nonlinearity="tanh", dtype=None, generator=None):
         super().__init__()
         name = type(self).__name__
-        self.input_size = positive_int(name, "input_size", input_size)
-        self.hidden_size = positive_int(name, "hidden_size", hidden_size)
-        self.num_layers = positive_int(name, "num_layers", num_layers)
+        self.input_size = check_positive_int(name, "input_size", input_size)
+        self.hidden_size = check_positive_int(name, "hidden_size", hidden_size)
+        self.num_layers = check_positive_int(name, "num_layers", num_layers)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: expected dropout in [0, 1], received {dropout!r}")
         if nonlinearity not in ("tanh", "relu"):
@@ -47,7 +47,7 @@ class RNNBase(Module):
         self.bidirectional = bool(bidirectional)
         self.nonlinearity = nonlinearity
         self.generator = None if generator is None else get_generator(generator)
-        dtype = float_dtype(name, dtype)
+        dtype = resolve_dtype(name, dtype)
         gates = _GATES[self.mode] * self.hidden_size
         self._flat_names = []
         for layer in range(self.num_layers):
@@ -90,7 +90,7 @@ class RNNBase(Module):
                              f"received input of shape {tuple(x.shape)}")
 
     def _check_state(self, name, state, batch, batched):
-        state = layer_input(state, self.weight_hh_l0.dtype)
+        state = as_input(state, self.weight_hh_l0.dtype)
         layers = self.num_layers * self.num_directions
         expected = (layers, batch, self.hidden_size) if batched else (layers, self.hidden_size)
         if tuple(state.shape) != expected:
@@ -101,7 +101,7 @@ class RNNBase(Module):
     # ---------------------------------------------------------------- forward
     def _run(self, input, states):
         """The layer/direction loop. ``states`` is a list of (L·D, N, H) tensors or None."""
-        x = layer_input(input, self.weight_hh_l0.dtype)
+        x = as_input(input, self.weight_hh_l0.dtype)
         self._check_input(x)
         batched = x.ndim == 3
         if not batched:
