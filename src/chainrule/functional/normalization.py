@@ -23,6 +23,21 @@ from ..tensor import Tensor
 __all__ = ["batch_norm", "embedding", "layer_norm"]
 
 
+def _affine(x_hat, weight, bias, shape):
+    """y = γ ⊙ x̂ + β, with γ and β (each optional) reshaped to broadcast as ``shape``."""
+    y = x_hat if weight is None else x_hat * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _affine_grads(g, x_hat, axes, needs):
+    """(∂L/∂γ, ∂L/∂β) = (Σ g ⊙ x̂, Σ g) over ``axes``, each only if its input needs it."""
+    gw = (g * x_hat).sum(axis=axes) if len(needs) > 1 and needs[1] else None
+    gb = g.sum(axis=axes) if len(needs) > 2 and needs[2] else None
+    return gw, gb
+
+
 def _standardize_backward(g_hat, x_hat, inv_std, axes):
     """(1/σ) (ĝ − mean(ĝ) − x̂ mean(ĝ x̂)) with the means over ``axes``."""
     mean_g = g_hat.mean(axis=axes, keepdims=True)
@@ -58,18 +73,12 @@ class BatchNormTrain(Function):
             running_mean += factor * mean.reshape(-1)
             running_var *= 1 - factor
             running_var += (factor * count / (count - 1)) * var.reshape(-1)
-        y = x_hat if weight is None else x_hat * weight.reshape(shape)
-        if bias is not None:
-            y = y + bias.reshape(shape)
-        return y
+        return _affine(x_hat, weight, bias, shape)
 
     def backward(self, g):
         needs = self.needs_input_grad
-        gx = gw = gb = None
-        if len(needs) > 1 and needs[1]:
-            gw = (g * self.x_hat).sum(axis=self.axes)
-        if len(needs) > 2 and needs[2]:
-            gb = g.sum(axis=self.axes)
+        gx = None
+        gw, gb = _affine_grads(g, self.x_hat, self.axes, needs)
         if needs[0]:
             g_hat = g if self.weight is None else g * self.weight.reshape(self.shape)
             gx = _standardize_backward(g_hat, self.x_hat, self.inv_std, self.axes)
@@ -88,18 +97,12 @@ class BatchNormEval(Function):
         inv_std = (1.0 / xp.sqrt(running_var + eps)).astype(x.dtype, copy=False).reshape(shape)
         x_hat = (x - running_mean.astype(x.dtype, copy=False).reshape(shape)) * inv_std
         self.axes, self.shape, self.x_hat, self.inv_std, self.weight = axes, shape, x_hat, inv_std, weight
-        y = x_hat if weight is None else x_hat * weight.reshape(shape)
-        if bias is not None:
-            y = y + bias.reshape(shape)
-        return y
+        return _affine(x_hat, weight, bias, shape)
 
     def backward(self, g):
         needs = self.needs_input_grad
-        gx = gw = gb = None
-        if len(needs) > 1 and needs[1]:
-            gw = (g * self.x_hat).sum(axis=self.axes)
-        if len(needs) > 2 and needs[2]:
-            gb = g.sum(axis=self.axes)
+        gx = None
+        gw, gb = _affine_grads(g, self.x_hat, self.axes, needs)
         if needs[0]:
             scale = self.inv_std if self.weight is None else self.inv_std * self.weight.reshape(self.shape)
             gx = g * scale
@@ -124,18 +127,12 @@ class LayerNorm(Function):
         x_hat = centred * inv_std
         self.axes, self.batch_axes = axes, tuple(range(x.ndim - num_axes))
         self.x_hat, self.inv_std, self.weight = x_hat, inv_std, weight
-        y = x_hat if weight is None else x_hat * weight
-        if bias is not None:
-            y = y + bias
-        return y
+        return _affine(x_hat, weight, bias, x_hat.shape[len(self.batch_axes):])
 
     def backward(self, g):
         needs = self.needs_input_grad
-        gx = gw = gb = None
-        if len(needs) > 1 and needs[1]:
-            gw = (g * self.x_hat).sum(axis=self.batch_axes)
-        if len(needs) > 2 and needs[2]:
-            gb = g.sum(axis=self.batch_axes)
+        gx = None
+        gw, gb = _affine_grads(g, self.x_hat, self.batch_axes, needs)
         if needs[0]:
             g_hat = g if self.weight is None else g * self.weight
             gx = _standardize_backward(g_hat, self.x_hat, self.inv_std, self.axes)
