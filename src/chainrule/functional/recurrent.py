@@ -117,6 +117,64 @@ def _sequence_grads(fn, delta_ih, dh0, delta_hh=None, extra=()):
     return (gx, dh0 if needs[1] else None, *extra, gw_ih, gw_hh, gb_ih, gb_hh)
 
 
+def _gate_major(x, h0, weight_ih, weight_hh, biases, scale=None):
+    """Set up a transposed, gate-major time loop; returns ``(acts, hs, w_hh)``.
+
+    * ``acts`` (T, G·H, N): scale ⊙ (W_ih x_tᵀ + Σ biases) for every step, the whole
+      sequence's input projection as one batched GEMM. Step t's pre-activations are the
+      contiguous block ``acts[t]`` and each gate a contiguous (H, N) slice of it, so the
+      gate arithmetic never works on strided columns.
+    * ``hs`` (T + 1, H, N): the transposed hidden states, ``hs[0] = h0ᵀ``.
+    * ``w_hh`` (G·H, H): scale ⊙ W_hh, so the loop adds ``w_hh @ hs[t]`` to ``acts[t]``.
+
+    ``scale`` (G·H, 1) folds a per-row factor into the weights and biases (None: 1).
+    """
+    T, N, _ = x.shape
+    H = weight_hh.shape[1]
+    if scale is not None:
+        weight_ih, weight_hh = weight_ih * scale, weight_hh * scale
+    acts = xp.matmul(weight_ih, x.transpose(0, 2, 1))
+    for bias in biases:
+        if bias is not None:
+            acts += bias[:, None] if scale is None else bias[:, None] * scale
+    hs = xp.empty((T + 1, H, N), dtype=acts.dtype)
+    hs[0] = h0.T
+    return acts, hs, weight_hh
+
+
+def _gate_major_steps(a):
+    """(T, N, H) → contiguous (T, H, N): a time-major gradient in the loop's transposed layout."""
+    return xp.ascontiguousarray(a.transpose(0, 2, 1))
+
+
+def _gate_major_grads(fn, delta_ih, dh0, delta_hh=None, extra=()):
+    """The gradient tuple (x, h0, *extra, W_ih, W_hh, b_ih, b_hh) of a gate-major sequence op.
+
+    ``delta_ih`` (T, G·H, N) is ∂L/∂(W_ih x_tᵀ + b_ih) and ``delta_hh`` (default: the same)
+    ∂L/∂(W_hh h_{t−1} + b_hh), in the layout of :func:`_gate_major`; ``dh0`` (H, N) is ∂L/∂h_0ᵀ.
+    Laid out as (G·H, T·N) matrices, each weight gradient is one GEMM over all steps:
+    ∂L/∂W_ih = Σ_t δa_t x_t and ∂L/∂W_hh = Σ_t δa_t h_{t−1}ᵀ.
+    """
+    needs = fn.needs_input_grad
+    T, GH, N = delta_ih.shape
+    d_ih = delta_ih.transpose(1, 0, 2).reshape(GH, T * N)
+    d_hh = d_ih if delta_hh is None else delta_hh.transpose(1, 0, 2).reshape(GH, T * N)
+    gx = gw_ih = gw_hh = gb_ih = gb_hh = None
+    if needs[0]:
+        gx = xp.matmul(d_ih.T, fn.weight_ih).reshape(fn.x.shape)
+        if fn.reverse:
+            gx = gx[::-1]
+    if needs[-4]:
+        gw_ih = xp.matmul(d_ih, fn.x.reshape(T * N, -1))
+    if needs[-3]:
+        gw_hh = xp.matmul(d_hh, fn.hs[:-1].transpose(0, 2, 1).reshape(T * N, -1))
+    if needs[-2]:
+        gb_ih = d_ih.sum(axis=1)
+    if needs[-1]:
+        gb_hh = d_hh.sum(axis=1) if delta_hh is not None or gb_ih is None else gb_ih.copy()
+    return (gx, dh0.T.copy() if needs[1] else None, *extra, gw_ih, gw_hh, gb_ih, gb_hh)
+
+
 class LSTMSequence(Function):
     """LSTM over a sequence, PyTorch's equations and gate order (i, f, g, o)::
 
@@ -133,6 +191,12 @@ class LSTMSequence(Function):
     * δa_f = δc_t ⊙ c_{t−1} ⊙ f(1 − f);    δa_g = δc_t ⊙ i ⊙ (1 − g²)
     * δc_{t−1} = δc_t ⊙ f;  δh_{t−1} ← δa_t W_hh
     * weight, bias and input gradients as in :class:`RNNSequence` with δa_t = [δa_i, δa_f, δa_g, δa_o].
+
+    Inside, the time loop works on transposed, gate-major blocks (see :func:`_gate_major`):
+    the pre-activations of step t are one contiguous (4H, N) array whose gates are
+    contiguous (H, N) rows, and all four gates come from ONE exp:
+    σ(a) = 1 / (1 + e^{−a}) and tanh(a) = 2σ(2a) − 1, with the factors −1 and −2
+    folded into the weights and biases.
     """
 
     def forward(self, x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False):
@@ -140,72 +204,69 @@ class LSTMSequence(Function):
             x = x[::-1]
         T, N, _ = x.shape
         H = weight_hh.shape[1]
-        # σ(a) = ½ tanh(½a) + ½ on the i, f, o columns and tanh(a) on g, so every gate is
-        # scale·tanh(scale·a) + shift; the inner scale is folded into W_ih, W_hh and the biases.
-        scale = xp.full(4 * H, 0.5, dtype=weight_hh.dtype)
-        scale[2 * H:3 * H] = 1
-        shift = 0.5 * (scale != 1).astype(weight_hh.dtype)
-        gates = _input_projection(x, weight_ih * scale[:, None], None, None)  # becomes the activations
-        if bias_ih is not None:
-            gates += bias_ih * scale
-        if bias_hh is not None:
-            gates += bias_hh * scale
-        w_hh_t = xp.ascontiguousarray((weight_hh * scale[:, None]).T)
-        hs = xp.empty((T + 1, N, H), dtype=gates.dtype)
-        cs = xp.empty((T + 1, N, H), dtype=gates.dtype)
-        tanh_c = xp.empty((T, N, H), dtype=gates.dtype)
-        hs[0], cs[0] = h0, c0
-        hidden = xp.empty((N, 4 * H), dtype=gates.dtype)  # h_{t−1} W_hhᵀ, reused every step
-        ig = xp.empty((N, H), dtype=gates.dtype)
-        for t in range(T):
-            a = gates[t]
-            xp.matmul(hs[t], w_hh_t, out=hidden)
-            a += hidden
-            xp.tanh(a, out=a)
-            a *= scale
-            a += shift
-            c = cs[t + 1]
-            xp.multiply(a[:, H:2 * H], cs[t], out=c)
-            xp.multiply(a[:, :H], a[:, 2 * H:3 * H], out=ig)
-            c += ig
-            xp.tanh(c, out=tanh_c[t])
-            xp.multiply(a[:, 3 * H:], tanh_c[t], out=hs[t + 1])
-        self.x, self.hs, self.cs, self.tanh_c, self.gates = x, hs, cs, tanh_c, gates
+        scale = xp.full((4 * H, 1), -1, dtype=weight_hh.dtype)
+        scale[2 * H:3 * H] = -2
+        acts, hs, w_hh = _gate_major(x, h0, weight_ih, weight_hh, (bias_ih, bias_hh), scale)
+        cs = xp.empty_like(hs)
+        cs[0] = c0.T
+        tanh_c = xp.empty((T, H, N), dtype=hs.dtype)
+        hidden = xp.empty((4 * H, N), dtype=hs.dtype)  # W_hh h_{t−1}, reused every step
+        ig = xp.empty((H, N), dtype=hs.dtype)
+        with xp.errstate(over="ignore"):  # e^{−a} = inf gives σ(a) = 1 / inf = 0, exactly
+            for t in range(T):
+                a = acts[t]
+                xp.matmul(w_hh, hs[t], out=hidden)
+                a += hidden
+                xp.exp(a, out=a)
+                a += 1
+                xp.reciprocal(a, out=a)
+                i, f, g, o = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
+                g *= 2
+                g -= 1
+                c = cs[t + 1]
+                xp.multiply(f, cs[t], out=c)
+                xp.multiply(i, g, out=ig)
+                c += ig
+                xp.tanh(c, out=tanh_c[t])
+                xp.multiply(o, tanh_c[t], out=hs[t + 1])
+        self.x, self.hs, self.cs, self.tanh_c, self.acts = x, hs, cs, tanh_c, acts
         self.weight_ih, self.weight_hh, self.reverse = weight_ih, weight_hh, reverse
-        out = xp.empty((T + 1, N, H), dtype=gates.dtype)
-        out[:T] = hs[:0:-1] if reverse else hs[1:]
-        out[T] = cs[T]
+        out = xp.empty((T + 1, N, H), dtype=hs.dtype)
+        out[:T] = (hs[:0:-1] if reverse else hs[1:]).transpose(0, 2, 1)
+        out[T] = cs[T].T
         return out
 
     def backward(self, grad_output):
         T = grad_output.shape[0] - 1
-        dy = grad_output[T - 1::-1] if self.reverse else grad_output[:T]
+        dy = _gate_major_steps(grad_output[T - 1::-1] if self.reverse else grad_output[:T])
         H = self.weight_hh.shape[1]
-        acts, tanh_c, w_hh = self.gates, self.tanh_c, self.weight_hh
-        i, f, g, o = (acts[..., k * H:(k + 1) * H] for k in range(4))
+        acts, tanh_c = self.acts, self.tanh_c
+        i, f, g, o = (acts[:, k * H:(k + 1) * H] for k in range(4))
         # per-step factors, for all t at once
         dh_to_dc = o * (1 - tanh_c * tanh_c)
         dh_to_ao = tanh_c * o * (1 - o)
-        dc_to_aifg = xp.empty(acts.shape[:2] + (3, H), dtype=acts.dtype)
-        xp.multiply(g, i * (1 - i), out=dc_to_aifg[:, :, 0])
-        xp.multiply(self.cs[:-1], f * (1 - f), out=dc_to_aifg[:, :, 1])
-        xp.multiply(i, 1 - g * g, out=dc_to_aifg[:, :, 2])
+        dc_to_aifg = xp.empty((T, 3) + dh_to_dc.shape[1:], dtype=acts.dtype)
+        xp.multiply(g, i * (1 - i), out=dc_to_aifg[:, 0])
+        xp.multiply(self.cs[:-1], f * (1 - f), out=dc_to_aifg[:, 1])
+        xp.multiply(i, 1 - g * g, out=dc_to_aifg[:, 2])
         delta = xp.empty_like(acts)
-        delta_ifg = delta[..., :3 * H].reshape(acts.shape[:2] + (3, H))
+        delta_ifg = delta[:, :3 * H].reshape(dc_to_aifg.shape)
+        w_hh_t = self.weight_hh.T
         dh_next = xp.zeros_like(self.hs[0])
         dh = xp.empty_like(dh_next)
         scratch = xp.empty_like(dh_next)
-        dc = xp.array(grad_output[T], copy=True)
+        dc = xp.empty_like(dh_next)
+        dc[...] = grad_output[T].T
         for t in range(T - 1, -1, -1):
             xp.add(dy[t], dh_next, out=dh)
             xp.multiply(dh, dh_to_dc[t], out=scratch)
             dc += scratch
-            xp.multiply(dh, dh_to_ao[t], out=delta[t, :, 3 * H:])
-            xp.multiply(dc[:, None, :], dc_to_aifg[t], out=delta_ifg[t])
+            xp.multiply(dh, dh_to_ao[t], out=delta[t, 3 * H:])
+            xp.multiply(dc, dc_to_aifg[t], out=delta_ifg[t])
             dc *= f[t]
-            xp.matmul(delta[t], w_hh, out=dh_next)
+            xp.matmul(w_hh_t, delta[t], out=dh_next)
         needs = self.needs_input_grad
-        return _sequence_grads(self, delta, dh_next, extra=(dc if needs[2] else None,))
+        return _gate_major_grads(self, delta, dh_next, extra=(dc.T.copy() if needs[2] else None,))
 
 
 class GRUSequence(Function):
