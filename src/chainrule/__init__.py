@@ -10,10 +10,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import autograd, functional
+import os as _os
+
+from . import autograd, backend, functional
 from .autograd import detect_anomaly, enable_grad, no_grad, set_grad_enabled
 from .rng import manual_seed
 from .tensor import Tensor, tensor
+
+if _os.environ.get(backend.RETAIN_MEMORY_ENV, "1") != "0":
+    backend.retain_freed_memory()
 
 
 def save(model, path, **kwargs):
