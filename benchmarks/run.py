@@ -1,13 +1,16 @@
-"""Run the side-by-side benchmark suite: chainrule vs PyTorch CPU, same process, same threads.
+"""Run the side-by-side benchmark suite: chainrule vs PyTorch CPU, same threads.
 
-    python -m benchmarks                      # everything (about a minute or two)
+    python -m benchmarks                      # everything (a few minutes)
     python -m benchmarks --quick              # fewer repeats, a smoke run
     python -m benchmarks --only mlp --only fit
     python benchmarks/run.py --out /tmp/bench --no-memory
+    python -m benchmarks --in-process         # both libraries in this process (faster, biased)
 
 For each workload the chainrule and PyTorch callables run in alternating
-rounds (A B A B …, after a warm-up) and the per-call times are summarised as
-median and min–max. ``ratio`` = torch median / chainrule median, i.e.
+rounds (A B A B …, after a warm-up), by default each round in a fresh
+subprocess with the library's own default settings (PyTorch's spinning OpenMP
+threads included), and the per-call times are summarised as median and
+min–max. ``ratio`` = torch median / chainrule median, i.e.
 chainrule's throughput as a fraction of PyTorch's (above 1 means faster).
 BLAS and PyTorch are pinned to the same thread count (2 by default). The MLP
 training rows also time a 512³ float32 NumPy GEMM in the same rounds (the
@@ -36,7 +39,8 @@ from pathlib import Path
 # Idle OpenMP threads of PyTorch must not spin on the cores the interleaved NumPy run needs
 # (the default busy-wait makes each library slow the other by 2-10x on a 2-core machine).
 # Set before PyTorch is imported; an explicit setting in the environment wins.
-# With --separate each library runs in its own processes, with PyTorch's default threading.
+# By default each library runs in its own processes, with PyTorch's default threading;
+# this matters for --in-process runs and for the driver process itself.
 _USER_OMP_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")
 if not os.environ.get("CHAINRULE_BENCH_SEPARATE"):
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -212,7 +216,7 @@ def _probe(name: str, side: str, threads: int) -> None:
 
 
 def _probe_time(name: str, side: str, threads: int, calls: int, warmup: int) -> None:
-    """Child process (``--separate``): time ``calls`` calls of one library's workload, print them as JSON.
+    """Child process (the default, separate mode): time ``calls`` calls of one library's workload, print them as JSON.
 
     For the MLP training rows the 512³ GEMM is timed alternately with the step in the chainrule child."""
     workload = next(w for w in WORKLOADS if w.name == name)
@@ -274,6 +278,10 @@ def markdown(report: dict) -> str:
         (f"BLAS: {blas_line}. OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE')}, "
          f"OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE')}, OMP_WAIT_POLICY={env.get('OMP_WAIT_POLICY')}."),
         "",
+        ("Method: " + ("each library in its own subprocess per round, alternating, default threading."
+                       if report.get("separate") else
+                       "both libraries in one process, alternating rounds, OMP_WAIT_POLICY=PASSIVE.")),
+        "",
         (f"GEMM ceiling (NumPy float32 {GEMM_N}³): {ceiling['best_gflops']:.0f} GFLOP/s best, "
          f"{ceiling['median_gflops']:.0f} GFLOP/s median."),
         "",
@@ -323,7 +331,7 @@ def print_row(row: dict) -> None:
 
 # --------------------------------------------------------------------- main
 def run(only=None, quick: bool = False, threads: int = 2, memory: bool = True, use_torch: bool = True,
-        out: str | os.PathLike | None = None, verbose: bool = True, separate: bool = False) -> dict:
+        out: str | os.PathLike | None = None, verbose: bool = True, separate: bool = True) -> dict:
     """Run the selected workloads; write ``latest.json`` and ``latest.md`` under ``out`` (when given) and return the report."""
     with_torch = use_torch and torch_available()
     limiter = _set_threads(threads, with_torch)
@@ -376,9 +384,11 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="BLAS and PyTorch threads (default 2)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
     parser.add_argument("--no-torch", action="store_true", help="chainrule figures only, even if PyTorch is installed")
-    parser.add_argument("--separate", action="store_true",
-                        help="run each library in its own subprocesses, alternating, with PyTorch's default "
-                             "threading (instead of both in this process with OMP_WAIT_POLICY=PASSIVE)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="time both libraries in this process with OMP_WAIT_POLICY=PASSIVE (quicker; the "
+                             "setting slows PyTorch, so ratios favour chainrule) instead of alternating one "
+                             "subprocess per library and round with default threading")
+    parser.add_argument("--separate", action="store_true", help=argparse.SUPPRESS)  # the default now
     parser.add_argument("--probe-memory", nargs=2, metavar=("WORKLOAD", "SIDE"), help=argparse.SUPPRESS)
     parser.add_argument("--probe-time", nargs=2, metavar=("WORKLOAD", "SIDE"), help=argparse.SUPPRESS)
     parser.add_argument("--calls", type=int, default=10, help=argparse.SUPPRESS)
@@ -391,7 +401,7 @@ def main(argv=None) -> int:
         _probe(args.probe_memory[0], args.probe_memory[1], args.threads)
         return 0
     run(only=args.only, quick=args.quick, threads=args.threads, memory=not args.no_memory,
-        use_torch=not args.no_torch, out=args.out, separate=args.separate)
+        use_torch=not args.no_torch, out=args.out, separate=not args.in_process)
     return 0
 
 

@@ -14,9 +14,10 @@ if str(ROOT) not in sys.path:
 run = pytest.importorskip("benchmarks.run")
 
 
-def test_run_mlp_inference_writes_json_and_markdown(tmp_path):
+@pytest.mark.parametrize("separate", [True, False], ids=["separate-processes", "in-process"])
+def test_run_mlp_inference_writes_json_and_markdown(tmp_path, separate):
     report = run.run(only=["mlp_inference"], quick=True, memory=False, use_torch=False, out=tmp_path,
-                     verbose=False)
+                     verbose=False, separate=separate)
     (row,) = report["rows"]
     assert row["workload"] == "mlp_inference"
     assert "error" not in row, row.get("error")
@@ -26,6 +27,7 @@ def test_run_mlp_inference_writes_json_and_markdown(tmp_path):
     assert (tmp_path / "latest.json").is_file()
     table = (tmp_path / "latest.md").read_text()
     assert "| mlp_inference |" in table
+    assert ("own subprocess" in table) == separate
 
 
 def test_flops_count_of_the_mlp_step():

@@ -104,6 +104,18 @@ def test_lstm_saturated_gates_stay_finite():
     assert np.isfinite(out.data).all() and np.isfinite(x.grad).all() and np.isfinite(w_ih.grad).all()
 
 
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_gru_saturated_gates_stay_finite(sign):
+    # e^{−a} overflows to inf in float32 for the r, z gates: σ must come out as exactly 0 or 1
+    x = cr.tensor(np.full((3, 1, 1), sign * 1e4, dtype=np.float32), requires_grad=True)
+    w_ih = cr.tensor(np.ones((3, 1), dtype=np.float32), requires_grad=True)
+    b = cr.tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    out, _h = F.gru_layer(x, None, w_ih, cr.tensor(np.ones((3, 1), dtype=np.float32)), b, b)
+    out.sum().backward()
+    for a in (out.data, x.grad, w_ih.grad, b.grad):
+        assert np.isfinite(a).all()
+
+
 @pytest.mark.parametrize("kind", ["tanh", "lstm", "gru"])
 def test_thousand_step_sequence_backward(kind):
     """BPTT over 1,000 steps: iterative, no recursion; gradients checked numerically on the weights."""

@@ -3,22 +3,36 @@
 Each is one fused primitive for one layer and one direction, with
 backpropagation through time (BPTT) written by hand:
 
-* the input projection of the whole sequence, X·W_ihᵀ (+ biases), is ONE GEMM
-  of shape (T·N, I) × (I, gates·H) before the time loop;
-* the time loop does only the hidden-state matmul h_{t-1}·W_hhᵀ and the gate
-  arithmetic, in place on preallocated (T, N, ·) arrays;
+* the input projection of the whole sequence, W_ih x_t (+ biases) for all t,
+  is computed before the time loop, with no Python loop;
+* the time loop does only the hidden-state matmul with W_hh and the gate
+  arithmetic, in place on preallocated arrays;
 * the backward loops over time iteratively (never recursively), from t = T−1
   down to 0; the per-step factors that do not depend on the incoming gradient
   (the gate derivatives) are computed for all steps at once before the loop,
-  and the weight gradients are again one GEMM each after it:
+  and the weight gradients are one GEMM each after it, over all T·N rows:
   ∂L/∂W_ih = Σ_t δa_tᵀ x_t and ∂L/∂W_hh = Σ_t δa_tᵀ h_{t−1}.
 
-Sequences are time-major: input (T, N, I), states (N, H). ``reverse=True``
-runs the recurrence from the last step to the first (the backward direction
-of a bidirectional layer); outputs stay in the input's time order.
+Layout inside the loops. LSTM and GRU run transposed and gate-major (see
+:func:`_gate_major`): pre-activations and activations are (T, G·H, N), so step
+t is the contiguous block ``acts[t]`` and each gate a contiguous (H, N) slice
+of it; hidden states are (T + 1, H, N) and the step is ``W_hh @ h_{t−1}ᵀ``.
+The plain RNN has a single gate, so its time-major (T, N, H) steps are
+contiguous already; it keeps that layout (:func:`_input_projection`,
+:func:`_sequence_grads`), which avoids the transposes at the boundaries and
+measured faster than the gate-major one.
+
+Sequences are time-major at the interface: input (T, N, I), states (N, H),
+output (T, N, H). ``reverse=True`` runs the recurrence from the last step to
+the first (the backward direction of a bidirectional layer); outputs stay in
+the input's time order.
 
 Gates follow PyTorch's layout and order: LSTM (i, f, g, o), GRU (r, z, n).
-Sigmoids are computed as σ(a) = ½ tanh(a/2) + ½, which never overflows.
+Sigmoids are computed as σ(a) = 1 / (1 + e^{−a}), with the factor −1 folded
+into the weights and biases so that exp, +1 and a reciprocal finish them
+(e^{−a} overflowing to inf gives exactly σ = 0; the overflow warning is
+silenced). The LSTM's g gate uses tanh(a) = 2σ(2a) − 1 from the same exp; the
+GRU's n gate and the RNN use ``tanh``.
 """
 
 from __future__ import annotations
@@ -32,7 +46,10 @@ __all__ = ["gru_layer", "lstm_layer", "rnn_layer"]
 
 
 def _input_projection(x, weight_ih, bias_ih, bias_hh):
-    """X·W_ihᵀ (+ b_ih + b_hh) for the whole sequence as one GEMM: (T, N, I) → (T, N, G·H)."""
+    """X·W_ihᵀ (+ b_ih + b_hh) for the whole sequence as one GEMM: (T, N, I) → (T, N, G·H).
+
+    Time-major, for :class:`RNNSequence`; LSTM and GRU use :func:`_gate_major`.
+    """
     T, N, I = x.shape
     out = xp.matmul(x.reshape(T * N, I), weight_ih.T)
     if bias_ih is not None:
@@ -52,6 +69,9 @@ class RNNSequence(Function):
     * δh_{t−1} ← δa_t W_hh  (added to the output gradient of step t − 1)
     * ∂L/∂W_ih = Σ_t δa_tᵀ x_t,  ∂L/∂W_hh = Σ_t δa_tᵀ h_{t−1},  ∂L/∂b_ih = ∂L/∂b_hh = Σ_t Σ_n δa_t
     * ∂L/∂x_t = δa_t W_ih,  ∂L/∂h_0 = δh_0.
+
+    With a single gate, each step's (N, H) block of the time-major (T, N, H) arrays is
+    contiguous already, so this op keeps that layout (no gate-major transposes).
     """
 
     def forward(self, x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
@@ -92,7 +112,7 @@ class RNNSequence(Function):
 
 
 def _sequence_grads(fn, delta_ih, dh0, delta_hh=None, extra=()):
-    """The gradient tuple (x, h0, *extra, W_ih, W_hh, b_ih, b_hh) of a sequence op.
+    """The gradient tuple (x, h0, *extra, W_ih, W_hh, b_ih, b_hh) of a time-major sequence op.
 
     ``delta_ih`` (T, N, G·H) is ∂L/∂(x_t W_ihᵀ + b_ih) and ``delta_hh`` (default: the same)
     ∂L/∂(h_{t−1} W_hhᵀ + b_hh); each weight gradient is one GEMM over all T·N rows.
@@ -286,6 +306,14 @@ class GRUSequence(Function):
     * δh_{t−1} ← δh_t ⊙ z + [δa_r, δa_z, δa_n ⊙ r] W_hh
     * ∂L/∂W_ih = Σ_t [δa_r, δa_z, δa_n]ᵀ x_t,  ∂L/∂W_hh = Σ_t [δa_r, δa_z, δa_n ⊙ r]ᵀ h_{t−1},
       and the biases sum the same two gradients over t and the batch.
+
+    Inside, the time loop works on transposed, gate-major blocks (see :func:`_gate_major`):
+    step t's pre-activations are one contiguous (3H, N) array with contiguous (H, N) gates,
+    overwritten in place by [r, z, n]; the states are (T + 1, H, N), transposed back to
+    time-major (T, N, H) for the output. r and z come from one exp, σ(a) = 1 / (1 + e^{−a}), with the factor −1 folded into
+    their rows of the weights and biases; b_hr and b_hz join the input projection, while
+    h_n = W_hn h_{t−1} + b_hn (unscaled) is kept per step, as r multiplies it. All three
+    rows of δa_t come from ONE multiply of δh_t by per-step factors computed before the loop.
     """
 
     def forward(self, x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False):
@@ -293,58 +321,76 @@ class GRUSequence(Function):
             x = x[::-1]
         T, N, _ = x.shape
         H = weight_hh.shape[1]
-        projected = _input_projection(x, weight_ih, bias_ih, None)
-        w_hh_t = xp.ascontiguousarray(weight_hh.T)
-        hs = xp.empty((T + 1, N, H), dtype=projected.dtype)
-        rz = xp.empty((T, N, 2 * H), dtype=projected.dtype)
-        n = xp.empty((T, N, H), dtype=projected.dtype)
-        h_n = xp.empty((T, N, H), dtype=projected.dtype)
-        hs[0] = h0
-        for t in range(T):
-            hidden = xp.matmul(hs[t], w_hh_t)
-            if bias_hh is not None:
-                hidden += bias_hh
-            gate = rz[t]
-            xp.add(projected[t, :, :2 * H], hidden[:, :2 * H], out=gate)
-            gate *= 0.5
-            xp.tanh(gate, out=gate)
-            gate *= 0.5
-            gate += 0.5
-            h_n[t] = hidden[:, 2 * H:]
-            cand = n[t]
-            xp.multiply(gate[:, :H], h_n[t], out=cand)
-            cand += projected[t, :, 2 * H:]
-            xp.tanh(cand, out=cand)
-            h = hs[t + 1]
-            xp.subtract(hs[t], cand, out=h)
-            h *= gate[:, H:]
-            h += cand
-        self.x, self.hs, self.rz, self.n, self.h_n = x, hs, rz, n, h_n
+        scale = xp.ones((3 * H, 1), dtype=weight_hh.dtype)
+        scale[:2 * H] = -1
+        b_hrz = b_hn = None
+        if bias_hh is not None:  # b_hr, b_hz add like b_ih; b_hn sits inside r ⊙ h_n
+            b_hrz = xp.concatenate([bias_hh[:2 * H], xp.zeros_like(bias_hh[2 * H:])])
+            b_hn = bias_hh[2 * H:, None]
+        acts, hs, w_hh = _gate_major(x, h0, weight_ih, weight_hh, (bias_ih, b_hrz), scale)
+        h_n = xp.empty((T, H, N), dtype=hs.dtype)
+        hidden = xp.empty((3 * H, N), dtype=hs.dtype)  # [−W_hr h, −W_hz h, W_hn h], reused every step
+        rh_n = xp.empty((H, N), dtype=hs.dtype)
+        with xp.errstate(over="ignore"):  # e^{−a} = inf gives σ(a) = 1 / inf = 0, exactly
+            for t in range(T):
+                a = acts[t]
+                xp.matmul(w_hh, hs[t], out=hidden)
+                rz = a[:2 * H]
+                rz += hidden[:2 * H]
+                xp.exp(rz, out=rz)
+                rz += 1
+                xp.reciprocal(rz, out=rz)
+                r, z, n = a[:H], a[H:2 * H], a[2 * H:]
+                if b_hn is None:
+                    h_n[t] = hidden[2 * H:]
+                else:
+                    xp.add(hidden[2 * H:], b_hn, out=h_n[t])
+                xp.multiply(r, h_n[t], out=rh_n)
+                n += rh_n
+                xp.tanh(n, out=n)
+                h = hs[t + 1]
+                xp.subtract(hs[t], n, out=h)
+                h *= z
+                h += n
+        self.x, self.hs, self.acts, self.h_n = x, hs, acts, h_n
         self.weight_ih, self.weight_hh, self.reverse = weight_ih, weight_hh, reverse
-        y = hs[1:]
-        return y[::-1] if reverse else y
+        return xp.ascontiguousarray((hs[:0:-1] if reverse else hs[1:]).transpose(0, 2, 1))
 
     def backward(self, grad_output):
-        dy = grad_output[::-1] if self.reverse else grad_output
+        dy = _gate_major_steps(grad_output[::-1] if self.reverse else grad_output)
         H = self.weight_hh.shape[1]
-        r, z, n, w_hh = self.rz[..., :H], self.rz[..., H:], self.n, self.weight_hh
-        dh_to_an = (1 - z) * (1 - n * n)
-        dh_to_az = (self.hs[:-1] - n) * z * (1 - z)
-        an_to_ar = self.h_n * r * (1 - r)
-        delta_hh = xp.empty(self.rz.shape[:2] + (3 * H,), dtype=n.dtype)
-        delta_n = xp.empty_like(n)
+        acts = self.acts
+        T = acts.shape[0]
+        r, z, n = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:]
+        # per-step factors, for all t at once: δa_t (as ∂L/∂(W_hh h_{t−1} + b_hh)) = δh_t ⊙ dh_to_a[t]
+        one_minus_z = 1 - z
+        dh_to_an = 1 - n * n
+        dh_to_an *= one_minus_z
+        dh_to_a = xp.empty((T, 3) + dh_to_an.shape[1:], dtype=acts.dtype)
+        dh_to_ar, dh_to_az, dh_to_hn = dh_to_a[:, 0], dh_to_a[:, 1], dh_to_a[:, 2]
+        xp.multiply(dh_to_an, r, out=dh_to_hn)            # δh_t → δa_n ⊙ r
+        xp.multiply(dh_to_hn, self.h_n, out=dh_to_ar)     # → δa_r = δa_n ⊙ h_n ⊙ r(1 − r)
+        dh_to_ar *= 1 - r
+        xp.subtract(self.hs[:-1], n, out=dh_to_az)        # → δa_z = δh_t ⊙ (h_{t−1} − n) ⊙ z(1 − z)
+        dh_to_az *= z
+        dh_to_az *= one_minus_z
+        delta_hh = xp.empty_like(acts)
+        delta_gates = delta_hh.reshape(dh_to_a.shape)
+        dhs = xp.empty_like(dh_to_an)  # δh_t, kept for δa_n after the loop
+        w_hh_t = self.weight_hh.T
         dh_next = xp.zeros_like(self.hs[0])
-        for t in range(n.shape[0] - 1, -1, -1):
-            dh = dy[t] + dh_next
-            d = delta_hh[t]
-            xp.multiply(dh, dh_to_an[t], out=delta_n[t])
-            xp.multiply(dh, dh_to_az[t], out=d[:, H:2 * H])
-            xp.multiply(delta_n[t], an_to_ar[t], out=d[:, :H])
-            xp.multiply(delta_n[t], r[t], out=d[:, 2 * H:])
-            dh_next = xp.matmul(d, w_hh)
-            dh_next += dh * z[t]
-        delta_ih = xp.concatenate([delta_hh[..., :2 * H], delta_n], axis=-1)
-        return _sequence_grads(self, delta_ih, dh_next, delta_hh=delta_hh)
+        scratch = xp.empty_like(dh_next)
+        for t in range(T - 1, -1, -1):
+            dh = dhs[t]
+            xp.add(dy[t], dh_next, out=dh)
+            xp.multiply(dh, dh_to_a[t], out=delta_gates[t])
+            xp.matmul(w_hh_t, delta_hh[t], out=dh_next)
+            xp.multiply(dh, z[t], out=scratch)
+            dh_next += scratch
+        delta_ih = xp.empty_like(delta_hh)  # the same but δa_n for x_n, without the factor r
+        delta_ih[:, :2 * H] = delta_hh[:, :2 * H]
+        xp.multiply(dhs, dh_to_an, out=delta_ih[:, 2 * H:])
+        return _gate_major_grads(self, delta_ih, dh_next, delta_hh=delta_hh)
 
 
 # ----------------------------------------------------------------------- public API
