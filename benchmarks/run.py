@@ -276,7 +276,8 @@ def markdown(report: dict) -> str:
          f"PyTorch {env.get('torch', 'not installed')} · {report['threads']} threads · {env['cpu_count']} CPUs"),
         "",
         (f"BLAS: {blas_line}. OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE')}, "
-         f"OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE')}, OMP_WAIT_POLICY={env.get('OMP_WAIT_POLICY')}."),
+         f"OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE')}"
+         + ("." if report.get("separate") else f", OMP_WAIT_POLICY={env.get('OMP_WAIT_POLICY')}.")),
         "",
         ("Method: " + ("each library in its own subprocess per round, alternating, default threading."
                        if report.get("separate") else
