@@ -114,6 +114,8 @@ def test_gru_saturated_gates_stay_finite(sign):
     out.sum().backward()
     for a in (out.data, x.grad, w_ih.grad, b.grad):
         assert np.isfinite(a).all()
+    # closed form: sign +1 gives z = 1, so h stays h_0 = 0; sign −1 gives r = z = 0 and h = n = tanh(−1e4 + 1) = −1
+    np.testing.assert_array_equal(out.data, np.full((3, 1, 1), 0.0 if sign > 0 else -1.0, dtype=np.float32))
 
 
 @pytest.mark.parametrize("kind", ["tanh", "lstm", "gru"])
