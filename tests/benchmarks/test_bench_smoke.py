@@ -54,10 +54,10 @@ def test_mlp_breakdown_times_its_four_parts():
 def test_mlp_breakdown_gemms_are_the_steps_products():
     """The bare-NumPy GEMMs compute the same weight gradients as the chainrule step (checked on δ = logits)."""
     import numpy as np
+    from benchmarks.bench_mlp import _data, chainrule_mlp
 
     import chainrule as cr
     from benchmarks import bench_mlp_breakdown
-    from benchmarks.bench_mlp import _data, chainrule_mlp
 
     gemms = bench_mlp_breakdown.candidates()["six GEMMs in NumPy"]
     g3, g2, g1 = gemms()
