@@ -218,18 +218,17 @@ def _probe(name: str, side: str, threads: int) -> None:
 def _probe_time(name: str, side: str, threads: int, calls: int, warmup: int) -> None:
     """Child process (the default, separate mode): time ``calls`` calls of one library's workload, print them as JSON.
 
-    For the MLP training rows the 512³ GEMM is timed alternately with the step in the chainrule child."""
+    For the MLP training rows the chainrule child then times as many 512³ GEMMs, the ceiling, in a
+    block of their own: steps run back to back as in training, and the GEMM's large operands do not
+    evict the model from the caches between two steps (the in-process mode's rounds do the same)."""
     workload = next(w for w in WORKLOADS if w.name == name)
     limiter = _set_threads(threads, with_torch=side == "torch")
     call = _maker(workload, side)
     gemm = gemm_call(GEMM_N) if workload.flops and side == "chainrule" else None
     for _ in range(warmup):
         call()
-    times, gemm_times = [], []
-    for _ in range(calls):
-        times.extend(time_call(call, 1))
-        if gemm is not None:
-            gemm_times.extend(time_call(gemm, 1))
+    times = time_call(call, calls)
+    gemm_times = time_call(gemm, calls) if gemm is not None else []
     print(json.dumps({"times": times, "gemm_times": gemm_times}))
     del limiter
 
