@@ -13,9 +13,10 @@ threads included), and the per-call times are summarised as median and
 min–max. ``ratio`` = torch median / chainrule median, i.e.
 chainrule's throughput as a fraction of PyTorch's (above 1 means faster).
 BLAS and PyTorch are pinned to the same thread count (2 by default). The MLP
-training rows also time a 512³ float32 NumPy GEMM in the same rounds (the
-ceiling a BLAS-bound step can reach) and report the share of it the step
-achieves, counting the FLOPs of its matrix products. Peak RSS is measured
+training rows also time a 512³ float32 NumPy GEMM (the ceiling a BLAS-bound
+step can reach) in the same processes as the step, in a block after the
+steps, and report the share of it the step achieves, counting the FLOPs of
+its matrix products. Peak RSS is measured
 per workload and library in a fresh subprocess so peaks do not mix.
 
 Results go to ``benchmarks/results/latest.json`` and ``latest.md`` (or
@@ -138,6 +139,16 @@ def _repeats(workload: Workload, quick: bool) -> tuple[int, int, int]:
     return rounds, per_round, warmup
 
 
+def _child_env() -> dict:
+    """The environment of a timing or memory subprocess: this checkout importable, default threading."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(HERE.parent) + os.pathsep + env.get("PYTHONPATH", "")
+    env["CHAINRULE_BENCH_SEPARATE"] = "1"
+    if _USER_OMP_WAIT_POLICY is None:  # this process set PASSIVE for itself; the children keep the default
+        env.pop("OMP_WAIT_POLICY", None)
+    return env
+
+
 def _separate_timings(workload: Workload, sides, threads: int, quick: bool) -> dict:
     """Alternate one subprocess per library and round (A B A B …), each with its own default threading."""
     rounds, per_round, warmup = _repeats(workload, quick)
@@ -145,11 +156,7 @@ def _separate_timings(workload: Workload, sides, threads: int, quick: bool) -> d
     if workload.flops:
         samples["gemm"] = []
     root = HERE.parent
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
-    env["CHAINRULE_BENCH_SEPARATE"] = "1"
-    if _USER_OMP_WAIT_POLICY is None:  # this process set PASSIVE for itself; the children keep the default
-        env.pop("OMP_WAIT_POLICY", None)
+    env = _child_env()
     for _ in range(rounds):
         for side in sides:
             proc = subprocess.run(
@@ -163,7 +170,7 @@ def _separate_timings(workload: Workload, sides, threads: int, quick: bool) -> d
     return summarize(samples)
 
 
-def time_workload(workload: Workload, with_torch: bool, quick: bool, separate: bool = False,
+def time_workload(workload: Workload, with_torch: bool, quick: bool, separate: bool = True,
                   threads: int = 2) -> dict:
     """Timings of one workload, interleaved in this process or (``separate``) in alternating subprocesses,
     plus the GEMM ceiling for the MLP training rows."""
@@ -236,9 +243,8 @@ def _probe_time(name: str, side: str, threads: int, calls: int, warmup: int) -> 
 def measure_memory(workload: Workload, sides, threads: int) -> dict:
     result = {}
     root = HERE.parent
+    env = _child_env()
     for side in sides:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
         proc = subprocess.run(
             [sys.executable, "-m", "benchmarks.run", "--probe-memory", workload.name, side, "--threads", str(threads)],
             cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False,
@@ -307,8 +313,8 @@ def markdown(report: dict) -> str:
                      f"{target} | {share} | {_rss(memory, 'chainrule')} / {_rss(memory, 'torch')} |")
     lines += ["", ("ratio = PyTorch time / chainrule time (chainrule's throughput relative to PyTorch's; "
                    "above 1 is faster). % of GEMM ceiling = GFLOP/s of the step's matrix products over the "
-                   f"{GEMM_N}³ GEMM's, from the medians (and from the fastest calls) of the same "
-                   "interleaved rounds; the target is 60%.")]
+                   f"{GEMM_N}³ GEMM's, from the medians (and from the fastest calls), the GEMM timed in "
+                   "the same processes or rounds as the step; the target is 60%.")]
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,7 @@ from .autograd import detect_anomaly, enable_grad, no_grad, set_grad_enabled
 from .rng import manual_seed
 from .tensor import Tensor, tensor
 
-if _os.environ.get(backend.RETAIN_MEMORY_ENV, "1") != "0":
+if _os.environ.get(backend.RETAIN_MEMORY_ENV, "1").strip().lower() not in ("0", "false", "no", "off"):
     backend.retain_freed_memory()
 
 

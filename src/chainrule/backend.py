@@ -70,7 +70,8 @@ _RETAINED_MMAP_THRESHOLD = 32 * 1024 * 1024  # the largest glibc documents for 6
 _RETAINED_TRIM_THRESHOLD = 2 ** 31 - 1
 
 RETAIN_MEMORY_ENV = "CHAINRULE_RETAIN_MEMORY"
-"""Set this environment variable to ``0`` before importing chainrule to keep glibc's defaults."""
+"""Set this environment variable to ``0`` (or false, no, off) before importing chainrule to keep
+glibc's defaults."""
 
 
 def retain_freed_memory(enable: bool = True) -> bool:
@@ -87,7 +88,7 @@ def retain_freed_memory(enable: bool = True) -> bool:
     tcmalloc or jemalloc. The cost: the process keeps its peak heap size.
 
     ``import chainrule`` calls this once unless the environment variable
-    ``CHAINRULE_RETAIN_MEMORY`` is ``0``. ``enable=False`` sets both thresholds back to
+    ``CHAINRULE_RETAIN_MEMORY`` is ``0`` (or false, no, off). ``enable=False`` sets both thresholds back to
     glibc's defaults (without the dynamic raising, which glibc turns off once set).
     Returns True when the setting was applied, False where glibc's ``mallopt`` is
     unavailable (macOS, Windows, musl); nothing changes there.

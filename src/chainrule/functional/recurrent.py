@@ -111,33 +111,32 @@ class RNNSequence(Function):
         return _sequence_grads(self, delta, dh_next)
 
 
-def _sequence_grads(fn, delta_ih, dh0, delta_hh=None, extra=()):
-    """The gradient tuple (x, h0, *extra, W_ih, W_hh, b_ih, b_hh) of a time-major sequence op.
+def _sequence_grads(fn, delta, dh0):
+    """The gradient tuple (x, h0, W_ih, W_hh, b_ih, b_hh) of the time-major RNN.
 
-    ``delta_ih`` (T, N, G·H) is ∂L/∂(x_t W_ihᵀ + b_ih) and ``delta_hh`` (default: the same)
-    ∂L/∂(h_{t−1} W_hhᵀ + b_hh); each weight gradient is one GEMM over all T·N rows.
+    ``delta`` (T, N, H) is ∂L/∂a_t for a_t = x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh; each
+    weight gradient is one GEMM over all T·N rows, and both bias gradients are Σ_t Σ_n δa_t.
     """
     needs = fn.needs_input_grad
-    delta_hh = delta_ih if delta_hh is None else delta_hh
-    T, N, GH = delta_ih.shape
-    d_ih, d_hh = delta_ih.reshape(T * N, GH), delta_hh.reshape(T * N, GH)
+    T, N, H = delta.shape
+    d = delta.reshape(T * N, H)
     gx = gw_ih = gw_hh = gb_ih = gb_hh = None
     if needs[0]:
-        gx = xp.matmul(d_ih, fn.weight_ih).reshape(fn.x.shape)
+        gx = xp.matmul(d, fn.weight_ih).reshape(fn.x.shape)
         if fn.reverse:
             gx = gx[::-1]
-    if needs[-4]:
-        gw_ih = xp.matmul(d_ih.T, fn.x.reshape(T * N, -1))
-    if needs[-3]:
-        gw_hh = xp.matmul(d_hh.T, fn.hs[:-1].reshape(T * N, -1))
-    if needs[-2]:
-        gb_ih = d_ih.sum(axis=0)
-    if needs[-1]:
-        gb_hh = d_hh.sum(axis=0)
-    return (gx, dh0 if needs[1] else None, *extra, gw_ih, gw_hh, gb_ih, gb_hh)
+    if needs[2]:
+        gw_ih = xp.matmul(d.T, fn.x.reshape(T * N, -1))
+    if needs[3]:
+        gw_hh = xp.matmul(d.T, fn.hs[:-1].reshape(T * N, -1))
+    if needs[4]:
+        gb_ih = d.sum(axis=0)
+    if needs[5]:
+        gb_hh = d.sum(axis=0)
+    return (gx, dh0 if needs[1] else None, gw_ih, gw_hh, gb_ih, gb_hh)
 
 
-def _gate_major(x, h0, weight_ih, weight_hh, biases, scale=None):
+def _gate_major(x, h0, weight_ih, weight_hh, biases, scale):
     """Set up a transposed, gate-major time loop; returns ``(acts, hs, w_hh)``.
 
     * ``acts`` (T, G·H, N): scale ⊙ (W_ih x_tᵀ + Σ biases) for every step, the whole
@@ -149,17 +148,16 @@ def _gate_major(x, h0, weight_ih, weight_hh, biases, scale=None):
     * ``hs`` (T + 1, H, N): the transposed hidden states, ``hs[0] = h0ᵀ``.
     * ``w_hh`` (G·H, H): scale ⊙ W_hh, so the loop adds ``w_hh @ hs[t]`` to ``acts[t]``.
 
-    ``scale`` (G·H, 1) folds a per-row factor into the weights and biases (None: 1).
+    ``scale`` (G·H, 1) is a per-row factor folded into the weights and biases.
     """
     T, N, _ = x.shape
     H = weight_hh.shape[1]
-    if scale is not None:
-        weight_ih, weight_hh = weight_ih * scale, weight_hh * scale
+    weight_ih, weight_hh = weight_ih * scale, weight_hh * scale
     acts = xp.matmul(weight_ih, x.transpose(0, 2, 1))
     biases = [b for b in biases if b is not None]
     if biases:
         bias = sum(biases[1:], biases[0])[:, None]  # one pass over acts for all of them
-        acts += bias if scale is None else bias * scale
+        acts += bias * scale
     hs = xp.empty((T + 1, H, N), dtype=acts.dtype)
     hs[0] = h0.T
     return acts, hs, weight_hh
