@@ -17,13 +17,13 @@ __all__ = ["Conv1d", "Conv2d"]
 
 
 class _ConvNd(Module):
-    """Shared constructor, initialisation and input checks of Conv1d and Conv2d."""
+    """Shared constructor, initialisation, input checks and forward of Conv1d and Conv2d;
+    a subclass sets ``spatial``, ``dims`` and ``_conv`` (the functional op)."""
 
-    spatial = 2
-    dims = ("H", "W")
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, dtype=None, generator=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
+                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
+                 dilation: int | Sequence[int] = 1, groups: int = 1, bias: bool = True,
+                 dtype=None, generator=None):
         super().__init__()
         name = type(self).__name__
         n = self.spatial
@@ -60,6 +60,11 @@ class _ConvNd(Module):
             fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
             bound = 1.0 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound, generator=generator)
+
+    def forward(self, input) -> Tensor:
+        x = as_input(input, self.weight.dtype)
+        self._check_input(x)
+        return self._conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def _short_repr(self) -> str:
         return f"{type(self).__name__}({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size})"
@@ -141,17 +146,7 @@ class Conv2d(_ConvNd):
     spatial = 2
     dims = ("H", "W")
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
-                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
-                 dilation: int | Sequence[int] = 1, groups: int = 1, bias: bool = True,
-                 dtype=None, generator=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, dtype, generator)
-
-    def forward(self, input) -> Tensor:
-        x = as_input(input, self.weight.dtype)
-        self._check_input(x)
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    _conv = staticmethod(F.conv2d)
 
 
 class Conv1d(_ConvNd):
@@ -171,14 +166,4 @@ class Conv1d(_ConvNd):
     spatial = 1
     dims = ("L",)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
-                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
-                 dilation: int | Sequence[int] = 1, groups: int = 1, bias: bool = True,
-                 dtype=None, generator=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, dtype, generator)
-
-    def forward(self, input) -> Tensor:
-        x = as_input(input, self.weight.dtype)
-        self._check_input(x)
-        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    _conv = staticmethod(F.conv1d)
