@@ -163,12 +163,25 @@ def _np_cross_entropy(z, y, weight=None, smoothing=0.0, reduction="mean", ignore
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
-def test_cross_entropy(reduction, weighted, smoothing):
-    y = np.array([0, 2, 1, 2, -100])
+@pytest.mark.parametrize("ignored", [False, True])
+def test_cross_entropy(reduction, weighted, smoothing, ignored):
+    y = np.array([0, 2, 1, 2, -100 if ignored else 1])
     weight = np.array([0.5, 2.0, 1.0]) if weighted else None
     kw = {"weight": weight, "reduction": reduction, "label_smoothing": smoothing}
     check_op(lambda z: F.cross_entropy(z, y, **kw),
              lambda z: _np_cross_entropy(z, y, weight, smoothing, reduction), (5, 3))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_all_ignored_is_nan(weighted):
+    # PyTorch's 'mean' divides by the summed weight of the samples not ignored: 0/0 here
+    z = cr.tensor(np.ones((2, 3)), dtype=np.float64, requires_grad=True)
+    weight = np.array([0.5, 2.0, 1.0]) if weighted else None
+    loss = F.cross_entropy(z, np.array([-100, -100]), weight=weight)
+    assert np.isnan(loss.item())
+    loss.backward()
+    assert np.isnan(z.grad).all()
+    assert F.cross_entropy(z, np.array([-100, -100]), reduction="sum").item() == 0.0
 
 
 def test_cross_entropy_spatial_targets():

@@ -99,9 +99,10 @@ def _check_targets(name, logits, target, weight, ignore_index):
 class CrossEntropy(Function):
     """Softmax cross-entropy from logits, fused.
 
-    Per sample i with log-probabilities ℓ = log_softmax(zᵢ), label yᵢ, class
-    weights w (default 1) and smoothing ε over C classes, the loss is
-    Jᵢ = −Σ_c a_c ℓ_c with a_c = (1 − ε) w_{yᵢ} [c = yᵢ] + (ε/C) w_c.
+    Per sample i with log-probabilities ℓ = log_softmax(zᵢ) = zᵢ − m − log Σ_c e^(z_c − m)
+    (m = max_c z_c, for stability), label yᵢ, class weights w (default 1) and
+    smoothing ε over C classes, the loss is Jᵢ = −Σ_c a_c ℓ_c with
+    a_c = (1 − ε) w_{yᵢ} [c = yᵢ] + (ε/C) w_c (a = 0 for an ignored sample).
     'mean' divides Σ Jᵢ by Σ w_{yᵢ} over samples not ignored (PyTorch's rule).
 
     Backward (the output layer's error term δ⁽ᴸ⁾): ∂Jᵢ/∂zᵢ = (Σ_c a_c) softmax(zᵢ) − a,
@@ -110,44 +111,57 @@ class CrossEntropy(Function):
 
     def forward(self, logits, target=None, weight=None, ignore_index=-100, label_smoothing=0.0,
                 reduction="mean"):
-        self.shape, self.reduction, self.smoothing = logits.shape, reduction, label_smoothing
         z = _class_axis_last(logits)
         n, classes = z.shape
         shifted = z - z.max(axis=1, keepdims=True)
-        logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        exp = xp.exp(shifted)
+        sum_exp = exp.sum(axis=1)
+        log_sum_exp = xp.log(sum_exp)
         valid = target != ignore_index
+        all_valid = bool(valid.all())
+        if not all_valid:
+            target = xp.where(valid, target, 0)
         rows = xp.arange(n)
-        target = xp.where(valid, target, 0)
-        w_y = valid.astype(z.dtype) if weight is None else weight[target] * valid  # w_{yᵢ}, 0 if ignored
-        # Jᵢ = −Σ_c a_c ℓ_c, gathered instead of forming a: the label term, then the smoothing term
-        per_sample = -(1 - label_smoothing) * w_y * logp[rows, target]
+        # w_{yᵢ}: a scalar 1 when nothing is weighted or ignored, else one value per sample (0 if ignored)
+        if weight is None:
+            w_y = 1.0 if all_valid else valid.astype(z.dtype)
+        else:
+            w_y = weight[target] if all_valid else weight[target] * valid
+        label_coef = (1 - label_smoothing) * w_y                      # a_{yᵢ} without the smoothing part
+        per_sample = label_coef * (log_sum_exp - shifted[rows, target])  # −a_{yᵢ} ℓ_{yᵢ}
+        total_coef = label_coef                                          # Σ_c a_c
         if label_smoothing:
-            smooth = logp.sum(axis=1) if weight is None else logp @ weight
-            per_sample -= (label_smoothing / classes) * smooth * valid
-        self.logp, self.rows, self.target, self.w_y, self.weight, self.valid = logp, rows, target, w_y, weight, valid
+            smooth = label_smoothing * valid if weight is None else label_smoothing / classes * weight.sum() * valid
+            # Σ_c w_c ℓ_c = Σ_c w_c (z_c − m) − log Σ e^(z_c − m) · Σ_c w_c
+            w_logp = (shifted.sum(axis=1) - classes * log_sum_exp if weight is None
+                      else shifted @ weight - weight.sum() * log_sum_exp)
+            per_sample = per_sample - label_smoothing / classes * valid * w_logp
+            total_coef = label_coef + smooth
+        self.shape, self.reduction, self.smoothing = logits.shape, reduction, label_smoothing
+        self.exp, self.sum_exp, self.rows, self.target = exp, sum_exp, rows, target
+        self.label_coef, self.total_coef, self.weight, self.valid = label_coef, total_coef, weight, valid
         if reduction == "mean":
-            self.denominator = w_y.sum()
-            with xp.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
-                return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
+            self.denominator = n if weight is None and all_valid else w_y.sum()
+            if not self.denominator:  # every target ignored (or zero weight): NaN, as PyTorch
+                return xp.asarray(xp.nan, dtype=z.dtype)
+            return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
         if reduction == "sum":
             return xp.asarray(per_sample.sum(), dtype=z.dtype)
         return per_sample.reshape((self.shape[0],) + tuple(self.shape[2:]))
 
     def backward(self, g):
-        # δ = (Σ_c a_c) softmax(z) − a, with a built row by row as in the docstring
-        logp, classes = self.logp, self.logp.shape[1]
-        a = xp.zeros_like(logp)
-        a[self.rows, self.target] = (1 - self.smoothing) * self.w_y
+        # δ = (Σ_c a_c) softmax(z) − a, scaled by the reduction's g (a scalar, or one per sample)
+        if self.reduction == "mean":
+            scale = g / self.denominator if self.denominator else xp.full_like(g, xp.nan)
+        elif self.reduction == "sum":
+            scale = g
+        else:
+            scale = g.reshape(-1)
+        delta = self.exp * (self.total_coef * scale / self.sum_exp)[:, None]  # softmax = e^(z − m) / Σ e^(z − m)
+        delta[self.rows, self.target] -= self.label_coef * scale
         if self.smoothing:
             w = 1 if self.weight is None else self.weight
-            a += (self.smoothing / classes) * w * self.valid[:, None]
-        delta = a.sum(axis=1, keepdims=True) * xp.exp(logp) - a
-        if self.reduction == "mean":
-            delta *= g / self.denominator
-        elif self.reduction == "sum":
-            delta *= g
-        else:
-            delta *= g.reshape(-1, 1)
+            delta -= (self.smoothing / self.shape[1]) * w * (self.valid * scale)[:, None]
         return (_restore_class_axis(delta, self.shape),)
 
 
