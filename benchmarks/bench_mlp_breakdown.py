@@ -1,5 +1,10 @@
-"""Where the MLP SGD step's time goes: the whole step, the step without the optimizer, the same
-six matrix products in bare NumPy, and the 512³ GEMM ceiling, interleaved in one process.
+"""Where the MLP SGD step's time goes, interleaved in one process:
+
+* the whole chainrule step, and the same step without ``opt.step()``;
+* the same step written out in plain NumPy (forward, softmax cross-entropy, backward, momentum
+  SGD; no framework): the floor for any library whose arithmetic is NumPy calls;
+* the step's eight matrix products alone, in bare NumPy;
+* the 512³ GEMM, the ceiling.
 
     python -m benchmarks.bench_mlp_breakdown
 
@@ -12,6 +17,7 @@ from __future__ import annotations
 import chainrule as cr
 import chainrule.functional as F
 from chainrule import optim
+from chainrule.backend import xp
 
 try:
     from .bench_mlp import _data, chainrule_mlp, mlp_flops_per_step
@@ -21,10 +27,56 @@ except ImportError:  # run as a script
     from common import gemm_call, interleaved, set_threads
 
 GEMM_N = 512
+GEMMS = "eight GEMMs in NumPy"
+PLAIN = "plain NumPy step"
+
+
+def plain_numpy_step(params, X, y, lr=0.01, momentum=0.9):
+    """A callable doing one SGD step of the MLP by hand, updating ``params`` in place.
+
+    ``params`` is [W1, b1, W2, b2, W3, b3] (PyTorch layout, W is (out, in)). The arithmetic is the
+    chainrule step's, op for op: z = a Wᵀ + b, ReLU by a mask, the mean softmax cross-entropy's
+    δ = (softmax − onehot)/N, then per parameter b ← m·b + g and θ ← θ − lr·b in four passes.
+    """
+    buffers = [None] * len(params)
+    work = [xp.empty_like(p) for p in params]
+    n = X.shape[0]
+    rows = xp.arange(n)
+
+    def step():
+        W1, b1, W2, b2, W3, b3 = params
+        z1 = X @ W1.T
+        z1 += b1
+        m1 = z1 > 0
+        a1 = z1 * m1
+        z2 = a1 @ W2.T
+        z2 += b2
+        m2 = z2 > 0
+        a2 = z2 * m2
+        z3 = a2 @ W3.T
+        z3 += b3
+        e = xp.exp(z3 - z3.max(axis=1, keepdims=True))
+        d3 = e * (1 / (n * e.sum(axis=1)))[:, None]
+        d3[rows, y] -= 1 / n
+        d2 = d3 @ W3
+        d2 *= m2
+        d1 = d2 @ W2
+        d1 *= m1
+        grads = [d1.T @ X, d1.sum(axis=0), d2.T @ a1, d2.sum(axis=0), d3.T @ a2, d3.sum(axis=0)]
+        for i, (p, g, w) in enumerate(zip(params, grads, work)):
+            if buffers[i] is None:
+                buffers[i] = g.copy()
+            else:
+                buffers[i] *= momentum
+                buffers[i] += g
+            xp.multiply(buffers[i], lr, out=w)
+            p -= w
+
+    return step
 
 
 def candidates() -> dict:
-    """The four callables: full step, step without ``opt.step()``, bare GEMMs, the ceiling GEMM."""
+    """The five callables: full step, step without ``opt.step()``, plain NumPy step, bare GEMMs, the ceiling."""
     X, y = _data()
     model = chainrule_mlp()
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -48,12 +100,13 @@ def candidates() -> dict:
         d1 = d2 @ w2
         return d3.T @ a2, d2.T @ a1, d1.T @ X
 
-    return {"full step": full_step, "without opt.step()": without_optimizer, "six GEMMs in NumPy": gemms_only,
+    plain = plain_numpy_step([p.data.copy() for p in model.parameters()], X, y)
+    return {"full step": full_step, "without opt.step()": without_optimizer, PLAIN: plain, GEMMS: gemms_only,
             f"GEMM {GEMM_N}³": gemm_call(GEMM_N)}
 
 
 def run(rounds: int = 30, per_round: int = 10) -> dict:
-    """{name: {"median_s", ...}} for the four callables, interleaved."""
+    """{name: {"median_s", ...}} for the five callables, interleaved."""
     return interleaved(candidates(), rounds=rounds, per_round=per_round, warmup=10)
 
 

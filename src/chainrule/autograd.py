@@ -143,16 +143,20 @@ class Function:
       engine sums broadcast gradients back to each input's shape.
 
     ``self.needs_input_grad`` tells ``backward`` which gradients are wanted, so
-    it can skip the rest. Call a primitive with ``MyFunction.apply(...)``.
+    it can skip the rest. ``self.owns_grad_output`` is True when nothing but
+    this call references ``grad_output``, so ``backward`` may overwrite it
+    (ReLU masks it in place). Call a primitive with ``MyFunction.apply(...)``.
     """
 
     needs_input_grad: tuple = ()
     inputs: tuple = ()
     released: bool = False
+    owns_grad_output: bool = False
     fresh_grads: bool = False
-    """Set True on a subclass whose ``backward`` returns distinct, newly allocated arrays
-    that it keeps no reference to: the engine then stores them as a leaf's first ``.grad``
-    without a copy (a parameter's gradient is not copied every step)."""
+    """Set True on a subclass whose ``backward`` returns distinct arrays that nothing else
+    references (newly allocated, or the grad_output it owns): the engine then stores one as a
+    leaf's first ``.grad`` without a copy (a parameter's gradient is not copied every step) and
+    lets the next ``backward`` overwrite it."""
 
     @classmethod
     def apply(cls, *inputs, **options):
@@ -255,9 +259,9 @@ def run_backward(root, grad=None, retain_graph: bool = False) -> None:
                 f"backward: grad can be implied only for a scalar output, received shape "
                 f"{root.shape}; pass grad= with the same shape or reduce the output first"
             )
-        grad = xp.ones_like(root.data)
+        grad, owned = xp.ones_like(root.data), True
     else:
-        grad = xp.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+        grad, owned = xp.asarray(getattr(grad, "data", grad), dtype=root.dtype), False  # may be the caller's array
         if grad.shape != root.shape:
             raise ValueError(
                 f"backward: grad must have the output's shape {root.shape}, received {grad.shape}"
@@ -268,18 +272,19 @@ def run_backward(root, grad=None, retain_graph: bool = False) -> None:
 
     # IEEE semantics: an infinite or NaN gradient propagates quietly (detect_anomaly catches it)
     with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        _backward_pass(root, grad, retain_graph)
+        _backward_pass(root, grad, retain_graph, owned)
 
 
-def _backward_pass(root, grad, retain_graph):
+def _backward_pass(root, grad, retain_graph, owned):
     order = _topological_order(root)
-    grads = {id(root): grad}
+    grads = {id(root): (grad, owned)}  # tensor id → (gradient so far, whether only the engine references it)
     anomaly = _state.anomaly
     for tensor in reversed(order):
         ctx = tensor._ctx
-        grad_output = grads.pop(id(tensor), None)
-        if grad_output is None:
+        entry = grads.pop(id(tensor), None)
+        if entry is None:
             continue
+        grad_output, ctx.owns_grad_output = entry
         if ctx.released:
             raise RuntimeError(
                 f"backward: the graph through {type(ctx).__name__} was already freed by an "
@@ -297,18 +302,19 @@ def _backward_pass(root, grad, retain_graph):
                     f"{type(ctx).__name__}.backward produced a non-finite gradient (NaN or inf)"
                 )
             target = parent.data
+            fresh = ctx.fresh_grads
             if g.shape != target.shape:
-                g = unbroadcast(g, target.shape)
+                g, fresh = unbroadcast(g, target.shape), True  # a sum: a new array
             if g.dtype != target.dtype:
-                g = g.astype(target.dtype)
+                g, fresh = g.astype(target.dtype), True
             if parent._ctx is None:
-                _accumulate_leaf(parent, g, owned=ctx.fresh_grads)
+                _accumulate_leaf(parent, g, owned=fresh)
             else:
                 key = id(parent)
                 if key in grads:
-                    grads[key] = grads[key] + g
+                    grads[key] = (grads[key][0] + g, True)
                 else:
-                    grads[key] = g
+                    grads[key] = (g, fresh)
         if not retain_graph:
             ctx.release()
 

@@ -199,8 +199,7 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # by identity, as PyTorch (== is elementwise); the C slot keeps dict lookups fast
 
     # -------------------------------------------------------------- operators
     def __add__(self, other):

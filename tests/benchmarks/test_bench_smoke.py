@@ -43,11 +43,12 @@ def test_unknown_only_name_is_refused():
         run._select(["no-such-workload"])
 
 
-def test_mlp_breakdown_times_its_four_parts():
+def test_mlp_breakdown_times_its_five_parts():
     from benchmarks import bench_mlp_breakdown
 
     timings = bench_mlp_breakdown.run(rounds=1, per_round=1)
-    assert set(timings) == {"full step", "without opt.step()", "six GEMMs in NumPy", "GEMM 512³"}
+    assert set(timings) == {"full step", "without opt.step()", "plain NumPy step", "eight GEMMs in NumPy",
+                            "GEMM 512³"}
     assert all(t["median_s"] > 0 for t in timings.values())
 
 
@@ -59,7 +60,7 @@ def test_mlp_breakdown_gemms_are_the_steps_products():
     import chainrule as cr
     from benchmarks import bench_mlp_breakdown
 
-    gemms = bench_mlp_breakdown.candidates()["six GEMMs in NumPy"]
+    gemms = bench_mlp_breakdown.candidates()["eight GEMMs in NumPy"]
     g3, g2, g1 = gemms()
     # the same products from a linear (no ReLU) chainrule model with loss Σ ½‖logits‖², whose δ is the logits
     model = chainrule_mlp()
@@ -70,3 +71,27 @@ def test_mlp_breakdown_gemms_are_the_steps_products():
     (0.5 * (x * x).sum()).backward()
     for ours, layer in zip((g1, g2, g3), linear):
         np.testing.assert_allclose(ours, layer.weight.grad, rtol=2e-3, atol=1e-3)
+
+
+def test_mlp_breakdown_plain_numpy_step_is_the_chainrule_step():
+    """The hand-written floor does the chainrule step's arithmetic: three SGD steps give the same weights."""
+    import numpy as np
+    from benchmarks.bench_mlp import _data, chainrule_mlp
+
+    import chainrule as cr
+    import chainrule.functional as F
+    from benchmarks import bench_mlp_breakdown
+    from chainrule import optim
+
+    X, y = _data()
+    model = chainrule_mlp()
+    params = [p.data.copy() for p in model.parameters()]
+    plain = bench_mlp_breakdown.plain_numpy_step(params, X, y)
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    for _ in range(3):
+        opt.zero_grad()
+        F.cross_entropy(model(cr.tensor(X)), y).backward()
+        opt.step()
+        plain()
+    for ours, p in zip(params, model.parameters()):
+        np.testing.assert_allclose(ours, p.data, rtol=1e-5, atol=1e-6)

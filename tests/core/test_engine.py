@@ -35,6 +35,35 @@ def test_leaf_gradients_accumulate_until_zero_grad():
     assert w.grad is None
 
 
+def _float64(shape, seed, requires_grad=True):
+    rng = np.random.default_rng(seed)
+    return cr.tensor(rng.standard_normal(shape), dtype=np.float64, requires_grad=requires_grad)
+
+
+def test_relu_never_overwrites_a_gradient_it_shares():
+    # add's backward hands the same array to both branches, so neither ReLU may mask it in place
+    x, A, B = _float64((4, 3), 0), _float64((3, 5), 1), _float64((3, 5), 2)
+    assert gradcheck(lambda x, A, B: F.relu(x @ A) + F.relu(x @ B), [x, A, B])
+    # one product feeding two ReLUs (the engine sums the two paths into a new array)
+    assert gradcheck(lambda x, A: F.relu(x @ A) * 2.0 + F.relu(x @ A + 0.5), [x, A])
+    # a ReLU of a ReLU, and a ReLU whose input broadcasts
+    b = _float64((5,), 3)
+    assert gradcheck(lambda x, A, b: F.relu(F.relu(x @ A) - b), [x, A, b])
+
+
+def test_backward_leaves_the_callers_grad_and_the_leaf_grads_apart():
+    x, W = _float64((4, 3), 0), _float64((5, 3), 1)
+    y = F.relu(F.linear(x, W))
+    g = np.ones(y.shape)
+    y.backward(g)
+    np.testing.assert_array_equal(g, 1.0)  # the caller's array is not masked in place
+    expected = (g * (x.data @ W.data.T > 0)).T @ x.data
+    np.testing.assert_allclose(W.grad, expected)
+    W.grad += 1.0  # a leaf's gradient is its own array: changing it changes nothing else
+    np.testing.assert_array_equal(g, 1.0)
+    assert not np.shares_memory(x.grad, W.grad)
+
+
 def test_unbroadcast_sums_added_and_stretched_axes():
     g = np.ones((2, 3, 4))
     assert unbroadcast(g, (4,)).tolist() == [6, 6, 6, 6]

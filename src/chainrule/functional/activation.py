@@ -19,14 +19,19 @@ __all__ = ["dropout", "gelu", "leaky_relu", "log_softmax", "relu", "sigmoid", "s
 
 
 class ReLU(Function):
-    """a = max(z, 0);  δ = g ⊙ 1[z > 0]  (the derivative at 0 is taken as 0)."""
+    """a = max(z, 0);  δ = g ⊙ 1[z > 0]  (the derivative at 0 is taken as 0).
+
+    The mask is applied to g in place when the engine owns g, saving an array per layer.
+    """
+
+    fresh_grads = True  # the masked g is a new array, or the owned g itself
 
     def forward(self, z):
         self.positive = z > 0
         return z * self.positive
 
     def backward(self, g):
-        return (g * self.positive,)
+        return (xp.multiply(g, self.positive, out=g if self.owns_grad_output else None),)
 
 
 class LeakyReLU(Function):

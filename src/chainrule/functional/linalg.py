@@ -72,11 +72,10 @@ class Linear(Function):
         a, W = self.a, self.W
         needs = self.needs_input_grad
         ga = delta @ W if needs[0] else None
-        gW = gb = None
-        if needs[1]:
-            gW = delta.reshape(-1, delta.shape[-1]).T @ a.reshape(-1, a.shape[-1])
-        if len(needs) > 2 and needs[2]:
-            gb = delta.reshape(-1, delta.shape[-1]).sum(axis=0)
+        if delta.ndim != 2:  # rows of every leading dimension form the batch
+            delta, a = delta.reshape(-1, delta.shape[-1]), a.reshape(-1, a.shape[-1])
+        gW = delta.T @ a if needs[1] else None
+        gb = delta.sum(axis=0) if len(needs) > 2 and needs[2] else None
         return ga, gW, gb
 
 

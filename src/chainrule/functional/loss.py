@@ -109,6 +109,8 @@ class CrossEntropy(Function):
     which for ε = 0 and w = 1 is softmax(zᵢ) − onehot(yᵢ).
     """
 
+    fresh_grads = True  # δ is a new array
+
     def forward(self, logits, target=None, weight=None, ignore_index=-100, label_smoothing=0.0,
                 reduction="mean"):
         z = _class_axis_last(logits)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from .. import functional as F
 from ..backend import DEFAULT_FLOAT, is_float_dtype, xp
+from ..functional import linalg
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -99,7 +99,9 @@ class Linear(Module):
                 f"{self!r}: expected input with last dimension {self.in_features}, "
                 f"received shape {tuple(x.shape)}"
             )
-        return F.linear(x, self.weight, self.bias)
+        if self.bias is None:  # the primitive directly: the shapes are checked above and at construction
+            return linalg.Linear.apply(x, self.weight)
+        return linalg.Linear.apply(x, self.weight, self.bias)
 
     def get_config(self) -> dict:
         return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.bias is not None}

@@ -138,7 +138,9 @@ class Optimizer:
                     raise ValueError(
                         f"{type(self).__name__}: a gradient has shape {grad.shape}, its parameter {p.data.shape}"
                     )
-                state = self.state.setdefault(p, {})
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
                 self._update(p, grad, state, group)
         return loss
 
