@@ -95,3 +95,16 @@ def test_mlp_breakdown_plain_numpy_step_is_the_chainrule_step():
         plain()
     for ours, p in zip(params, model.parameters()):
         np.testing.assert_allclose(ours, p.data, rtol=1e-5, atol=1e-6)
+
+
+def test_blas_products_are_the_steps_products():
+    """bench_blas times exactly the step's products: their FLOPs add up to the step's count."""
+    from benchmarks.bench_blas import products, run
+    from benchmarks.bench_mlp import mlp_flops_per_step
+
+    ops = products()
+    assert len(ops) == 8
+    assert sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b in ops.values()) == mlp_flops_per_step()
+    assert all(a.shape[1] == b.shape[0] for a, b in ops.values())
+    timings = run(rounds=1, per_round=1, use_torch=False)
+    assert set(timings) == {f"numpy {name}" for name in ops}
