@@ -172,6 +172,15 @@ def test_cross_entropy(reduction, weighted, smoothing, ignored):
              lambda z: _np_cross_entropy(z, y, weight, smoothing, reduction), (5, 3))
 
 
+@pytest.mark.parametrize("y", [[0, 2, 1, 2, 2], [0, 2, 0, 0, 2]], ids=["class-1-ignored", "none-is-1"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_ignore_index_can_be_a_class(y, smoothing):
+    # ignore_index=1 lies inside [0, C): samples labelled 1 drop out, the others count as usual
+    y = np.array(y)
+    check_op(lambda z: F.cross_entropy(z, y, ignore_index=1, label_smoothing=smoothing),
+             lambda z: _np_cross_entropy(z, y, smoothing=smoothing, ignore_index=1), (5, 3))
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_cross_entropy_all_ignored_is_nan(weighted):
     # PyTorch's 'mean' divides by the summed weight of the samples not ignored: 0/0 here

@@ -68,6 +68,7 @@ def _restore_class_axis(g, shape):
 
 
 def _check_targets(name, logits, target, weight, ignore_index):
+    """Validate logits, labels and class weights; return (flat labels, weights, whether any label is ignored)."""
     if not isinstance(logits, Tensor) or not is_float_dtype(logits.dtype):
         raise TypeError(f"{name}: expected floating input (logits), received {getattr(logits, 'dtype', type(logits))}")
     if logits.ndim < 2:
@@ -81,19 +82,24 @@ def _check_targets(name, logits, target, weight, ignore_index):
     if target.shape != expected:
         raise ValueError(f"{name}: expected target of shape {expected} for input {logits.shape}, received {target.shape}")
     classes = logits.shape[1]
+    any_ignored = False
     if target.size and (target.min() < 0 or target.max() >= classes):  # then look past ignore_index
-        labels = target[target != ignore_index]
+        kept = target != ignore_index
+        labels = target[kept]
+        any_ignored = labels.size < target.size
         if labels.size and (labels.min() < 0 or labels.max() >= classes):
             raise ValueError(
                 f"{name}: target labels must be in [0, {classes - 1}] for {classes} classes, "
                 f"received values in [{int(labels.min())}, {int(labels.max())}]"
             )
+    elif 0 <= ignore_index < classes:  # a class index chosen as ignore_index
+        any_ignored = bool((target == ignore_index).any())
     if weight is not None:
         weight = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
         if weight.shape != (classes,):
             raise ValueError(f"{name}: expected weight of shape ({classes},), received {weight.shape}")
         weight = weight.astype(logits.dtype)
-    return target.reshape(-1), weight
+    return target.reshape(-1), weight, any_ignored
 
 
 class CrossEntropy(Function):
@@ -107,43 +113,46 @@ class CrossEntropy(Function):
 
     Backward (the output layer's error term δ⁽ᴸ⁾): ∂Jᵢ/∂zᵢ = (Σ_c a_c) softmax(zᵢ) − a,
     which for ε = 0 and w = 1 is softmax(zᵢ) − onehot(yᵢ).
+
+    ``any_ignored`` (from the label check) says whether some yᵢ = ignore_index. In the common
+    case, no weights, no smoothing and nothing ignored, every coefficient is 1 and is left out.
     """
 
     fresh_grads = True  # δ is a new array
 
     def forward(self, logits, target=None, weight=None, ignore_index=-100, label_smoothing=0.0,
-                reduction="mean"):
+                reduction="mean", any_ignored=True):
         z = _class_axis_last(logits)
         n, classes = z.shape
         shifted = z - z.max(axis=1, keepdims=True)
         exp = xp.exp(shifted)
         sum_exp = exp.sum(axis=1)
-        log_sum_exp = xp.log(sum_exp)
-        valid = target != ignore_index
-        all_valid = bool(valid.all())
-        if not all_valid:
+        valid = target != ignore_index if any_ignored else None
+        if any_ignored:
             target = xp.where(valid, target, 0)
         rows = xp.arange(n)
-        # w_{yᵢ}: a scalar 1 when nothing is weighted or ignored, else one value per sample (0 if ignored)
+        log_sum_exp = xp.log(sum_exp)
+        nll = log_sum_exp - shifted[rows, target]  # −ℓ_{yᵢ}
+        # w_{yᵢ} per sample (0 if ignored); None when it is 1 for every sample
         if weight is None:
-            w_y = 1.0 if all_valid else valid.astype(z.dtype)
+            w_y = None if valid is None else valid.astype(z.dtype)
         else:
-            w_y = weight[target] if all_valid else weight[target] * valid
-        label_coef = (1 - label_smoothing) * w_y                      # a_{yᵢ} without the smoothing part
-        per_sample = label_coef * (log_sum_exp - shifted[rows, target])  # −a_{yᵢ} ℓ_{yᵢ}
-        total_coef = label_coef                                          # Σ_c a_c
+            w_y = weight[target] if valid is None else weight[target] * valid
+        label_coef = w_y if not label_smoothing else (1 - label_smoothing) * (1.0 if w_y is None else w_y)
+        per_sample = nll if label_coef is None else label_coef * nll  # −a_{yᵢ} ℓ_{yᵢ}
+        total_coef = label_coef  # Σ_c a_c (None: 1)
         if label_smoothing:
-            smooth = label_smoothing * valid if weight is None else label_smoothing / classes * weight.sum() * valid
-            # Σ_c w_c ℓ_c = Σ_c w_c (z_c − m) − log Σ e^(z_c − m) · Σ_c w_c
-            w_logp = (shifted.sum(axis=1) - classes * log_sum_exp if weight is None
-                      else shifted @ weight - weight.sum() * log_sum_exp)
-            per_sample = per_sample - label_smoothing / classes * valid * w_logp
-            total_coef = label_coef + smooth
+            counted = 1.0 if valid is None else valid
+            w_sum = classes if weight is None else weight.sum()
+            # −Σ_c w_c ℓ_c = Σ_c w_c log Σ e^(z − m) − Σ_c w_c (z_c − m)
+            w_nll = w_sum * log_sum_exp - (shifted.sum(axis=1) if weight is None else shifted @ weight)
+            per_sample = per_sample + label_smoothing / classes * counted * w_nll
+            total_coef = label_coef + label_smoothing / classes * w_sum * counted
         self.shape, self.reduction, self.smoothing = logits.shape, reduction, label_smoothing
         self.exp, self.sum_exp, self.rows, self.target = exp, sum_exp, rows, target
         self.label_coef, self.total_coef, self.weight, self.valid = label_coef, total_coef, weight, valid
         if reduction == "mean":
-            self.denominator = n if weight is None and all_valid else w_y.sum()
+            self.denominator = n if w_y is None else w_y.sum()
             if not self.denominator:  # every target ignored (or zero weight): NaN, as PyTorch
                 return xp.asarray(xp.nan, dtype=z.dtype)
             return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
@@ -159,11 +168,13 @@ class CrossEntropy(Function):
             scale = g
         else:
             scale = g.reshape(-1)
-        delta = self.exp * (self.total_coef * scale / self.sum_exp)[:, None]  # softmax = e^(z − m) / Σ e^(z − m)
-        delta[self.rows, self.target] -= self.label_coef * scale
+        row_scale = scale / self.sum_exp if self.total_coef is None else self.total_coef * scale / self.sum_exp
+        delta = self.exp * row_scale[:, None]  # softmax = e^(z − m) / Σ e^(z − m)
+        delta[self.rows, self.target] -= scale if self.label_coef is None else self.label_coef * scale
         if self.smoothing:
             w = 1 if self.weight is None else self.weight
-            delta -= (self.smoothing / self.shape[1]) * w * (self.valid * scale)[:, None]
+            counted = scale if self.valid is None else self.valid * scale
+            delta -= (self.smoothing / self.shape[1]) * w * xp.reshape(counted, (-1, 1))
         return (_restore_class_axis(delta, self.shape),)
 
 
@@ -222,15 +233,15 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], received {label_smoothing}")
-    target, weight = _check_targets("cross_entropy", input, target, weight, ignore_index)
+    target, weight, any_ignored = _check_targets("cross_entropy", input, target, weight, ignore_index)
     return CrossEntropy.apply(input, target=target, weight=weight, ignore_index=ignore_index,
-                              label_smoothing=float(label_smoothing), reduction=reduction)
+                              label_smoothing=float(label_smoothing), reduction=reduction, any_ignored=any_ignored)
 
 
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood from log-probabilities (N, C) and integer labels (N,)."""
     check_reduction("nll_loss", reduction)
-    target, weight = _check_targets("nll_loss", input, target, weight, ignore_index)
+    target, weight, _ = _check_targets("nll_loss", input, target, weight, ignore_index)
     return NLLLoss.apply(input, target=target, weight=weight, ignore_index=ignore_index, reduction=reduction)
 
 
