@@ -51,6 +51,22 @@ def test_relu_never_overwrites_a_gradient_it_shares():
     assert gradcheck(lambda x, A, b: F.relu(F.relu(x @ A) - b), [x, A, b])
 
 
+def test_relu_masks_in_place_only_a_gradient_the_engine_owns():
+    x, A, B = _float64((4, 3), 0), _float64((3, 5), 1), _float64((5, 2), 2)
+    inner = F.relu(x @ A)       # receives matmul's new array: masked in place
+    outer = F.relu(inner @ B)   # receives the caller's array: never written
+    g = np.ones(outer.shape)
+    outer.backward(g, retain_graph=True)  # retained, so the nodes keep their flags
+    assert inner._ctx.owns_grad_output and not outer._ctx.owns_grad_output
+    np.testing.assert_array_equal(g, 1.0)
+    # and the result is right: gradcheck runs the same graph, inner ReLUs masking in place
+    assert gradcheck(lambda x, A, B: F.relu(F.relu(x @ A) @ B), [x, A, B])
+    W1, b1, W2 = _float64((5, 3), 3), _float64((5,), 4), _float64((3, 5), 5)
+    labels = np.array([0, 2, 1, 1])
+    assert gradcheck(lambda x, W1, b1, W2: F.cross_entropy(F.linear(F.relu(F.linear(x, W1, b1)), W2), labels),
+                     [x, W1, b1, W2])
+
+
 def test_backward_leaves_the_callers_grad_and_the_leaf_grads_apart():
     x, W = _float64((4, 3), 0), _float64((5, 3), 1)
     y = F.relu(F.linear(x, W))
