@@ -307,12 +307,14 @@ def _backward_pass(root, grad, retain_graph, owned):
                 g, fresh = unbroadcast(g, target.shape), True  # a sum: a new array
             if g.dtype != target.dtype:
                 g, fresh = g.astype(target.dtype), True
+            if not isinstance(g, xp.ndarray):  # a NumPy scalar, from a ufunc or sum on 0-d arrays
+                g, fresh = xp.asarray(g), True
             if parent._ctx is None:
                 _accumulate_leaf(parent, g, owned=fresh)
             else:
                 key = id(parent)
                 if key in grads:
-                    grads[key] = (grads[key][0] + g, True)
+                    grads[key] = (xp.asarray(grads[key][0] + g), True)  # a new array (0-d sums give scalars)
                 else:
                     grads[key] = (g, fresh)
         if not retain_graph:

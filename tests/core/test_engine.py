@@ -80,6 +80,20 @@ def test_backward_leaves_the_callers_grad_and_the_leaf_grads_apart():
     assert not np.shares_memory(x.grad, W.grad)
 
 
+def test_a_scalar_parameter_gets_an_array_gradient():
+    # a 0-d leaf whose gradient is summed back from a broadcast: .grad is an ndarray, usable in place
+    s = cr.tensor(np.float32(1.0), requires_grad=True)
+    (s * cr.tensor(np.full(4, 10.0, np.float32))).sum().backward()
+    assert isinstance(s.grad, np.ndarray) and s.grad.shape == () and s.grad == 40.0
+    s.grad *= 0.5
+    assert s.grad == 20.0
+    # through a ReLU on a 0-d non-leaf, and an accumulation of two 0-d gradients
+    a = cr.tensor(np.float32(2.0), requires_grad=True)
+    h = a * 1.0
+    (F.relu(h) + cr.tensor(np.ones(3, np.float32)) + F.relu(h) * 2.0).sum().backward()
+    assert isinstance(a.grad, np.ndarray) and a.grad == 3.0 + 6.0
+
+
 def test_unbroadcast_sums_added_and_stretched_axes():
     g = np.ones((2, 3, 4))
     assert unbroadcast(g, (4,)).tolist() == [6, 6, 6, 6]

@@ -182,15 +182,39 @@ def test_cross_entropy_ignore_index_can_be_a_class(y, smoothing):
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_cross_entropy_all_ignored_is_nan(weighted):
-    # PyTorch's 'mean' divides by the summed weight of the samples not ignored: 0/0 here
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_all_ignored(weighted, smoothing):
+    # PyTorch's 'mean' divides by the summed weight of the samples not ignored: 0/0 = NaN here,
+    # while the ignored samples' gradients stay exactly 0
     z = cr.tensor(np.ones((2, 3)), dtype=np.float64, requires_grad=True)
     weight = np.array([0.5, 2.0, 1.0]) if weighted else None
-    loss = F.cross_entropy(z, np.array([-100, -100]), weight=weight)
+    loss = F.cross_entropy(z, np.array([-100, -100]), weight=weight, label_smoothing=smoothing)
     assert np.isnan(loss.item())
     loss.backward()
-    assert np.isnan(z.grad).all()
+    np.testing.assert_array_equal(z.grad, 0.0)
     assert F.cross_entropy(z, np.array([-100, -100]), reduction="sum").item() == 0.0
+
+
+def test_cross_entropy_weights_summing_to_zero():
+    # Σ w_{yᵢ} = 1 − 1 = 0 with a nonzero numerator: ±inf, as PyTorch; the ignored row's gradient is 0
+    z = cr.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 2.0, 3.0]], dtype=np.float64, requires_grad=True)
+    loss = F.cross_entropy(z, np.array([0, 1, -100]), weight=np.array([1.0, -1.0, 0.0]))
+    numerator = np.log((np.exp(2) + 2) / np.exp(2)) - np.log(3)  # 1·(−ℓ₀) − 1·(−ℓ₁) < 0
+    assert numerator < 0 and loss.item() == -np.inf
+    loss.backward()
+    np.testing.assert_array_equal(z.grad[2], 0.0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore_index", [-100, 1])
+def test_cross_entropy_keeps_float32(reduction, ignore_index):
+    z = cr.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+    loss = F.cross_entropy(z, np.array([0, -100, 1, 2]) if ignore_index == -100 else np.array([0, 1, 1, 2]),
+                           weight=np.array([1.0, 2.0, 0.5]), label_smoothing=0.2, reduction=reduction,
+                           ignore_index=ignore_index)
+    assert loss.dtype == np.float32
+    (loss.sum() if reduction == "none" else loss).backward()
+    assert z.grad.dtype == np.float32
 
 
 def test_cross_entropy_spatial_targets():

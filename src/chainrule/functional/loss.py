@@ -142,7 +142,7 @@ class CrossEntropy(Function):
         per_sample = nll if label_coef is None else label_coef * nll  # −a_{yᵢ} ℓ_{yᵢ}
         total_coef = label_coef  # Σ_c a_c (None: 1)
         if label_smoothing:
-            counted = 1.0 if valid is None else valid
+            counted = 1.0 if valid is None else valid.astype(z.dtype)
             w_sum = classes if weight is None else weight.sum()
             # −Σ_c w_c ℓ_c = Σ_c w_c log Σ e^(z − m) − Σ_c w_c (z_c − m)
             w_nll = w_sum * log_sum_exp - (shifted.sum(axis=1) if weight is None else shifted @ weight)
@@ -153,9 +153,8 @@ class CrossEntropy(Function):
         self.label_coef, self.total_coef, self.weight, self.valid = label_coef, total_coef, weight, valid
         if reduction == "mean":
             self.denominator = n if w_y is None else w_y.sum()
-            if not self.denominator:  # every target ignored (or zero weight): NaN, as PyTorch
-                return xp.asarray(xp.nan, dtype=z.dtype)
-            return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
+            with xp.errstate(invalid="ignore", divide="ignore"):  # a zero denominator: NaN or ±inf, as PyTorch
+                return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
         if reduction == "sum":
             return xp.asarray(per_sample.sum(), dtype=z.dtype)
         return per_sample.reshape((self.shape[0],) + tuple(self.shape[2:]))
@@ -163,7 +162,7 @@ class CrossEntropy(Function):
     def backward(self, g):
         # δ = (Σ_c a_c) softmax(z) − a, scaled by the reduction's g (a scalar, or one per sample)
         if self.reduction == "mean":
-            scale = g / self.denominator if self.denominator else xp.full_like(g, xp.nan)
+            scale = g / self.denominator  # the engine lets a zero denominator give ±inf or NaN
         elif self.reduction == "sum":
             scale = g
         else:
@@ -175,6 +174,8 @@ class CrossEntropy(Function):
             w = 1 if self.weight is None else self.weight
             counted = scale if self.valid is None else self.valid * scale
             delta -= (self.smoothing / self.shape[1]) * w * xp.reshape(counted, (-1, 1))
+        if self.valid is not None:
+            delta[~self.valid] = 0  # an ignored sample gets no gradient, even from a zero denominator (PyTorch)
         return (_restore_class_axis(delta, self.shape),)
 
 
