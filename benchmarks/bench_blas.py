@@ -72,26 +72,16 @@ def main() -> None:
         import torch  # noqa: F401  (imported before the thread limit, so its pools are limited too)
     limiter = set_threads(2)  # noqa: F841
     timings = run(use_torch=use_torch)
-    names = list(products())
-    total = {"numpy": 0.0, "torch": 0.0}
-    forward = {"numpy": 0.0, "torch": 0.0}
+    libraries = ["numpy", "torch"] if use_torch else ["numpy"]
+    per_product = {name: [timings[f"{lib} {name}"]["median_s"] for lib in libraries] for name in products()}
+    forward = [times for name, times in per_product.items() if name.startswith("forward")]
+    rows = {**per_product,
+            "the three forward products": [sum(col) for col in zip(*forward)],
+            "all eight products": [sum(col) for col in zip(*per_product.values())]}
     print(f"{'product':26s} {'NumPy':>9s} {'PyTorch':>9s}  ratio (PyTorch time / NumPy time)")
-    for name in names:
-        np_t = timings[f"numpy {name}"]["median_s"]
-        total["numpy"] += np_t
-        forward["numpy"] += np_t if name.startswith("forward") else 0.0
-        line = f"{name:26s} {np_t * 1e3:7.3f}ms"
-        if use_torch:
-            t_t = timings[f"torch {name}"]["median_s"]
-            total["torch"] += t_t
-            forward["torch"] += t_t if name.startswith("forward") else 0.0
-            line += f" {t_t * 1e3:7.3f}ms  {t_t / np_t:.2f}"
-        print(line)
-    for label, sums in (("the three forward products", forward), ("all eight products", total)):
-        line = f"{label:26s} {sums['numpy'] * 1e3:7.3f}ms"
-        if use_torch:
-            line += f" {sums['torch'] * 1e3:7.3f}ms  {sums['torch'] / sums['numpy']:.2f}"
-        print(line)
+    for name, times in rows.items():
+        line = f"{name:26s}" + "".join(f" {t * 1e3:7.3f}ms" for t in times)
+        print(line + (f"  {times[1] / times[0]:.2f}" if use_torch else ""))
 
 
 if __name__ == "__main__":

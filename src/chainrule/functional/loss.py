@@ -84,8 +84,7 @@ def _check_targets(name, logits, target, weight, ignore_index):
     classes = logits.shape[1]
     any_ignored = False
     if target.size and (target.min() < 0 or target.max() >= classes):  # then look past ignore_index
-        kept = target != ignore_index
-        labels = target[kept]
+        labels = target[target != ignore_index]
         any_ignored = labels.size < target.size
         if labels.size and (labels.min() < 0 or labels.max() >= classes):
             raise ValueError(
