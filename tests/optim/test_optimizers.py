@@ -228,7 +228,7 @@ def test_mlp_learns_xor(name, make):
     model = nn.Sequential(nn.Linear(2, 8, generator=np.random.default_rng(0)), nn.Tanh(),
                           nn.Linear(8, 1, generator=np.random.default_rng(1)))
     opt = make(model.parameters())
-    for _ in range(300):
+    for _ in range(500):
         opt.zero_grad()
         loss = F.mse_loss(model(X_XOR), Y_XOR)
         loss.backward()
