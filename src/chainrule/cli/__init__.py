@@ -1,0 +1,111 @@
+"""The ``chainrule`` command (also ``python -m chainrule``).
+
+Subcommands: ``train``, ``evaluate``, ``predict``, ``inspect``, ``datasets``,
+``gradcheck``; each has ``--help``. ``chainrule train`` with no arguments trains
+an MLP on the bundled digits set and prints its test accuracy.
+
+An error (unknown dataset, missing file, bad model file, bad option) prints
+one line, ``chainrule: error: ...``, on stderr and exits with status 2; add
+``--debug`` to see the traceback instead.
+
+How the package is laid out
+---------------------------
+- ``_common.py``: what every subcommand shares (:class:`CLIError`, the one-line
+  error parser, option types such as ``positive_int``, model loading, tables).
+- one module per subcommand (``train.py``, ``evaluate.py``, ...), each with
+  ``add_parser(subparsers)`` that declares its options and points them at its
+  ``run(args) -> int`` (through ``_common.add_command``);
+- ``plots.py``: the run folder's plots.
+
+Adding a subcommand
+-------------------
+1. Write ``cli/<name>.py`` with ``add_parser(subparsers)`` (call
+   ``_common.add_command(subparsers, "<name>", help, description, run)`` and add
+   the options to the parser it returns) and ``run(args) -> int``. Import heavy
+   modules inside ``run`` so ``chainrule --help`` stays fast. Raise
+   :class:`CLIError` (or ``ValueError``/``OSError``) for bad input: ``main``
+   prints it as one line.
+2. Add ``"<name>"`` to :data:`COMMANDS` below (the order is the order of
+   ``chainrule --help``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from ._common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, CLIError, Parser
+
+__all__ = ["COMMANDS", "CLIError", "build_parser", "main"]
+
+COMMANDS = [
+    "train",
+    "evaluate",
+    "predict",
+    "inspect",
+    "datasets",
+    "gradcheck",
+]
+"""The subcommand modules of this package, in ``--help`` order: one line per subcommand."""
+
+
+def build_parser() -> Parser:
+    """The ``chainrule`` argument parser with every subcommand of :data:`COMMANDS`."""
+    from .. import __version__
+
+    parser = Parser(
+        prog="chainrule",
+        description="Train, evaluate and inspect neural networks written on NumPy.",
+        epilog="Run 'chainrule COMMAND --help' for a command's options. "
+               "'chainrule train' with no options trains an MLP on the digits set.",
+    )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").add_parser(subparsers)
+    return parser
+
+
+def _one_line(error: BaseException) -> str:
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    filename = getattr(error, "filename", None)
+    if isinstance(error, OSError) and filename and str(filename) not in message:
+        message = f"{message}: {filename}"
+    return message
+
+
+def main(argv=None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +SKIP
+    chainrule 0.1.0
+    0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        if isinstance(exit_.code, int):
+            return exit_.code
+        return EXIT_OK if exit_.code is None else EXIT_ERROR
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("chainrule: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        if args.debug:
+            raise
+        print(f"chainrule: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
