@@ -27,7 +27,16 @@ from .elementwise import (
     where,
 )
 from .linalg import linear, matmul
-from .loss import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss
+from .loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 from .normalization import *
 from .pool import *
 from .recurrent import *
@@ -52,6 +61,7 @@ __all__ = [
     "abs",
     "add",
     "astype",
+    "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cat",
     "clip",
@@ -63,6 +73,7 @@ __all__ = [
     "flatten",
     "gelu",
     "getitem",
+    "huber_loss",
     "l1_loss",
     "leaky_relu",
     "linear",
@@ -84,6 +95,7 @@ __all__ = [
     "relu",
     "reshape",
     "sigmoid",
+    "smooth_l1_loss",
     "softmax",
     "sqrt",
     "square",

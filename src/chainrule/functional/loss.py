@@ -3,7 +3,9 @@
 ``cross_entropy`` and ``binary_cross_entropy_with_logits`` are fused
 primitives: they take logits, never form probabilities that could round to 0
 or 1, and their backward is the short closed form (softmax − target, or
-σ(x) − y). ``mse_loss`` is composed from elementwise primitives.
+σ(x) − y). ``mse_loss`` and ``l1_loss`` are composed from elementwise
+primitives; ``huber_loss`` / ``smooth_l1_loss`` and ``binary_cross_entropy``
+(from probabilities) are small primitives of their own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ from .elementwise import sub
 from .reduce import mean as _mean
 from .reduce import sum as _sum
 
-__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "mse_loss", "nll_loss"]
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "huber_loss",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+    "smooth_l1_loss",
+]
 
 
 def _reduce(loss, reduction):
@@ -33,11 +44,7 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     The tutorial's J = 1/(2m) Σ‖y − a‖² is ``0.5 * mse_loss(a, y, reduction='sum') / m``.
     """
     check_reduction("mse_loss", reduction)
-    input, target = as_tensor(input), as_tensor(target)
-    if input.shape != target.shape:
-        raise ValueError(
-            f"mse_loss: input and target must have the same shape, received {input.shape} and {target.shape}"
-        )
+    input, target = _same_shape("mse_loss", input, target)
     diff = sub(input, target)
     return _reduce(diff * diff, reduction)
 
@@ -45,11 +52,7 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
 def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     """J = mean(|input − target|)."""
     check_reduction("l1_loss", reduction)
-    input, target = as_tensor(input), as_tensor(target)
-    if input.shape != target.shape:
-        raise ValueError(
-            f"l1_loss: input and target must have the same shape, received {input.shape} and {target.shape}"
-        )
+    input, target = _same_shape("l1_loss", input, target)
     return _reduce(sub(input, target).abs(), reduction)
 
 
@@ -217,11 +220,16 @@ class NLLLoss(Function):
 
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
-    """Cross-entropy between logits (N, C) or (N, C, d1, ...) and integer labels (N,) or (N, d1, ...).
+    """Cross-entropy between logits (N, C) or (N, C, d1, ...) and integer labels (N,) or
+    (N, d1, ...), or class probabilities shaped like the input (soft labels, PyTorch ≥ 1.10).
 
-    Same as ``nll_loss(log_softmax(input, 1), target)`` but fused: stable for any
+    With labels it is the same as ``nll_loss(log_softmax(input, 1), target)`` but fused: stable
+    for any
     logits, and one backward, softmax − onehot. Options as PyTorch's: class
     ``weight`` (C,), ``ignore_index``, ``reduction`` and ``label_smoothing`` ∈ [0, 1].
+    With probabilities q (a floating target), Jᵢ = −Σ_c w_c q̃_c ℓ_c with
+    q̃ = (1 − ε) q + ε/C, and 'mean' divides by the number of samples (not by
+    the weights), as PyTorch; ``ignore_index`` does not apply.
 
     Examples
     --------
@@ -233,6 +241,11 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], received {label_smoothing}")
+    target_dtype = getattr(target, "dtype", None)
+    if target_dtype is None:
+        target_dtype = xp.asarray(target).dtype
+    if is_float_dtype(target_dtype):  # class probabilities, shaped like the input
+        return _soft_cross_entropy(input, target, weight, reduction, float(label_smoothing))
     target, weight, any_ignored = _check_targets("cross_entropy", input, target, weight, ignore_index)
     return CrossEntropy.apply(input, target=target, weight=weight, ignore_index=ignore_index,
                               label_smoothing=float(label_smoothing), reduction=reduction, any_ignored=any_ignored)
@@ -293,7 +306,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     """
     check_reduction("binary_cross_entropy_with_logits", reduction)
     input = as_tensor(input)
-    target = target if isinstance(target, Tensor) else Tensor(xp.asarray(target, dtype=input.dtype))
+    target = target if isinstance(target, Tensor) else Tensor(xp.asarray(target), dtype=input.dtype)
     if input.shape != target.shape:
         raise ValueError(
             "binary_cross_entropy_with_logits: input and target must have the same shape, "
@@ -309,3 +322,221 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
 
     return BCEWithLogits.apply(input, target, weight=array(weight), pos_weight=array(pos_weight),
                                reduction=reduction)
+
+
+class SoftCrossEntropy(Function):
+    """Cross-entropy against class probabilities q (soft labels), fused with log-softmax.
+
+    Per sample, ℓ = log_softmax(z), Jᵢ = −Σ_c w_c q_c ℓ_c (w = 1 without class weights).
+
+    Backward: ∂Jᵢ/∂z = (Σ_c w_c q_c) softmax(z) − w ⊙ q,  ∂Jᵢ/∂q = −w ⊙ ℓ
+    (both times the reduction's scale: 1/n for 'mean' over n samples, 1 for 'sum').
+    Label smoothing is applied to q before this primitive, so its gradient flows through it.
+    """
+
+    fresh_grads = True
+
+    def forward(self, logits, target, weight=None, reduction="mean"):
+        z, q = _class_axis_last(logits), _class_axis_last(target)
+        shifted = z - z.max(axis=1, keepdims=True)
+        self.log_p = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.wq = q if weight is None else q * weight
+        self.weight, self.shape, self.reduction = weight, logits.shape, reduction
+        per_sample = -(self.wq * self.log_p).sum(axis=1)
+        if reduction == "mean":
+            return xp.asarray(per_sample.mean(), dtype=z.dtype)
+        if reduction == "sum":
+            return xp.asarray(per_sample.sum(), dtype=z.dtype)
+        return per_sample.reshape((self.shape[0],) + tuple(self.shape[2:]))
+
+    def backward(self, g):
+        n = self.log_p.shape[0]
+        if self.reduction == "mean":
+            scale = g / n
+        elif self.reduction == "sum":
+            scale = g
+        else:
+            scale = g.reshape(-1, 1)
+        gz = gq = None
+        if self.needs_input_grad[0]:
+            gz = (self.wq.sum(axis=1, keepdims=True) * xp.exp(self.log_p) - self.wq) * scale
+            gz = _restore_class_axis(gz, self.shape)
+        if self.needs_input_grad[1]:
+            gq = -self.log_p * scale if self.weight is None else -self.log_p * self.weight * scale
+            gq = _restore_class_axis(gq, self.shape)
+        return gz, gq
+
+
+def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
+    name = "cross_entropy"
+    if not isinstance(input, Tensor) or not is_float_dtype(input.dtype):
+        received = getattr(input, "dtype", type(input))
+        raise TypeError(f"{name}: expected floating input (logits), received {received}")
+    target = target if isinstance(target, Tensor) else Tensor(xp.asarray(target), dtype=input.dtype)
+    if input.ndim < 2 or target.shape != input.shape:
+        raise ValueError(
+            f"{name}: class-probability targets must have the input's shape (N, C, ...), "
+            f"received input {input.shape} and target {target.shape}; give integer labels otherwise"
+        )
+    if target.dtype != input.dtype:
+        target = target.astype(input.dtype)
+    classes = input.shape[1]
+    if weight is not None:
+        weight = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
+        if weight.shape != (classes,):
+            raise ValueError(
+                f"{name}: expected weight of shape ({classes},), received {weight.shape}"
+            )
+        weight = weight.astype(input.dtype)
+    if label_smoothing:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    return SoftCrossEntropy.apply(input, target, weight=weight, reduction=reduction)
+
+
+def _same_shape(name, input, target):
+    """Both operands as Tensors of one shape, a plain target in the input's floating dtype."""
+    input = as_tensor(input)
+    if not isinstance(target, Tensor):
+        array = xp.asarray(target)
+        target = Tensor(array, dtype=input.dtype if is_float_dtype(input.dtype) else None)
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{name}: input and target must have the same shape, "
+            f"received {input.shape} and {target.shape}"
+        )
+    if target.dtype != input.dtype and is_float_dtype(input.dtype):
+        target = target.astype(input.dtype)
+    return input, target
+
+
+class Huber(Function):
+    """Huber loss per element, d = x − y:  h(d) = ½ d² if |d| < δ, else δ (|d| − ½ δ).
+
+    Backward: ∂h/∂x = clip(d, −δ, δ),  ∂h/∂y = −clip(d, −δ, δ) (times the reduction's scale).
+    """
+
+    def forward(self, x, y, delta=1.0, reduction="mean"):
+        d = x - y
+        absolute = xp.abs(d)
+        loss = xp.where(absolute < delta, 0.5 * d * d, delta * (absolute - 0.5 * delta))
+        self.clipped, self.reduction, self.size = xp.clip(d, -delta, delta), reduction, d.size
+        if reduction == "mean":
+            return xp.asarray(loss.mean(), dtype=x.dtype)
+        if reduction == "sum":
+            return xp.asarray(loss.sum(), dtype=x.dtype)
+        return loss
+
+    def backward(self, g):
+        scale = g / self.size if self.reduction == "mean" else g
+        grad = self.clipped * scale
+        return grad, -grad
+
+
+def _check_nonnegative(name, option, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: {option} must be a number, received {type(value).__name__}")
+    if not value >= 0:
+        raise ValueError(f"{name}: {option} must be ≥ 0, received {value}")
+    return float(value)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber loss: ½ d² for |d| < delta, delta·(|d| − ½ delta) beyond (d = input − target).
+
+    Quadratic near zero, linear for outliers; ``delta`` > 0 sets the switch point.
+
+    Examples
+    --------
+    >>> import chainrule as cr, chainrule.functional as F
+    >>> F.huber_loss(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]), reduction="none").tolist()
+    [0.125, 2.5]
+    """
+    check_reduction("huber_loss", reduction)
+    delta = _check_nonnegative("huber_loss", "delta", delta)
+    if delta == 0:
+        raise ValueError("huber_loss: delta must be > 0, received 0.0; use l1_loss for delta → 0")
+    input, target = _same_shape("huber_loss", input, target)
+    return Huber.apply(input, target, delta=delta, reduction=reduction)
+
+
+def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1: ½ d²/beta for |d| < beta, |d| − ½ beta beyond; equals huber_loss(δ=beta)/beta.
+
+    ``beta = 0`` is the L1 loss, as in PyTorch.
+
+    Examples
+    --------
+    >>> import chainrule as cr, chainrule.functional as F
+    >>> F.smooth_l1_loss(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]), reduction="none").tolist()
+    [0.125, 2.5]
+    """
+    check_reduction("smooth_l1_loss", reduction)
+    beta = _check_nonnegative("smooth_l1_loss", "beta", beta)
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    input, target = _same_shape("smooth_l1_loss", input, target)
+    return Huber.apply(input, target, delta=beta, reduction=reduction) * (1.0 / beta)
+
+
+class BinaryCrossEntropy(Function):
+    """Binary cross-entropy from probabilities p and targets y ∈ [0, 1], as PyTorch's.
+
+    J = −w (y log p + (1 − y) log(1 − p)), each log clamped at −100 so p = 0 or 1 stays finite.
+
+    Backward: ∂J/∂p = w (p − y) / max(p (1 − p), 1e-12)  (PyTorch's guard),
+    ∂J/∂y = −w (log p − log(1 − p)) with the same clamped logs.
+    """
+
+    def forward(self, p, y, weight=None, reduction="mean"):
+        with xp.errstate(divide="ignore"):
+            log_p = xp.maximum(xp.log(p), -100.0)
+            log_q = xp.maximum(xp.log1p(-p), -100.0)
+        loss = -(y * log_p + (1 - y) * log_q)
+        if weight is not None:
+            loss = loss * weight
+        self.p, self.y, self.weight, self.log_p, self.log_q = p, y, weight, log_p, log_q
+        self.reduction, self.size = reduction, loss.size
+        if reduction == "mean":
+            return xp.asarray(loss.mean(), dtype=p.dtype)
+        if reduction == "sum":
+            return xp.asarray(loss.sum(), dtype=p.dtype)
+        return loss
+
+    def backward(self, g):
+        scale = g / self.size if self.reduction == "mean" else g
+        if self.weight is not None:
+            scale = scale * self.weight
+        gp = gy = None
+        if self.needs_input_grad[0]:
+            p = self.p
+            gp = scale * (p - self.y) / xp.maximum(p * (1 - p), 1e-12)
+        if self.needs_input_grad[1]:
+            gy = -scale * (self.log_p - self.log_q)
+        return gp, gy
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy between probabilities ``input`` ∈ [0, 1] and targets of the same shape.
+
+    Prefer :func:`binary_cross_entropy_with_logits` on logits: it is stable where
+    sigmoid saturates. ``weight`` broadcasts against the per-element loss.
+
+    Examples
+    --------
+    >>> import chainrule as cr, chainrule.functional as F
+    >>> round(F.binary_cross_entropy(cr.tensor([0.5]), cr.tensor([1.0])).item(), 4)  # ln 2
+    0.6931
+    """
+    check_reduction("binary_cross_entropy", reduction)
+    input, target = _same_shape("binary_cross_entropy", input, target)
+    data = input.data
+    if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
+        raise ValueError(
+            "binary_cross_entropy: input must hold probabilities in [0, 1], received values in "
+            f"[{float(data.min()):.4g}, {float(data.max()):.4g}]; apply sigmoid first or use "
+            "binary_cross_entropy_with_logits"
+        )
+    if weight is not None:
+        weight = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
+        weight = weight.astype(input.dtype)
+    return BinaryCrossEntropy.apply(input, target, weight=weight, reduction=reduction)
