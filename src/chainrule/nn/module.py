@@ -173,6 +173,71 @@ class Module:
             param.requires_grad = requires_grad
         return self
 
+    # --------------------------------------------------------------- freezing
+    @property
+    def frozen(self) -> bool:
+        """Whether :meth:`freeze` froze this module (and :meth:`unfreeze` has not thawed it)."""
+        return self.__dict__.get("_frozen", False)
+
+    def freeze(self, up_to: str | int | None = None) -> Module:
+        """Freeze this module, or its children up to and including ``up_to``, in place.
+
+        A frozen module's parameters get ``requires_grad=False`` and ``grad=None``, so they
+        receive no gradient, an optimizer keeps no state for them and never updates them; a
+        frozen BatchNorm normalises with its running statistics and leaves them unchanged,
+        even in ``train()`` mode. Gradients still flow *through* a frozen module to the layers
+        before it.
+
+        Parameters
+        ----------
+        up_to : str or int, optional
+            Freeze only the direct children from the first one through the one with this
+            name (or index, negative counting from the end), as fastai's ``freeze_to``.
+
+        Examples
+        --------
+        >>> import chainrule.nn as nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> _ = model.freeze(up_to="1")
+        >>> [(name, p.requires_grad) for name, p in model.named_parameters()]
+        [('0.weight', False), ('0.bias', False), ('2.weight', True), ('2.bias', True)]
+        """
+        if up_to is None:
+            targets = [self]
+        else:
+            children = list(self.named_children())
+            names = [name for name, _ in children]
+            if isinstance(up_to, bool) or not isinstance(up_to, (str, int)):
+                raise TypeError(f"freeze: up_to must be a child name or index, received {up_to!r}")
+            if isinstance(up_to, int):
+                if not -len(children) <= up_to < len(children):
+                    raise ValueError(f"freeze: up_to={up_to} is out of range for "
+                                     f"{len(children)} children {names}")
+                last = up_to % len(children)
+            elif up_to in names:
+                last = names.index(up_to)
+            else:
+                raise ValueError(f"freeze: {type(self).__name__} has no child named {up_to!r}; "
+                                 f"its children are {names}")
+            targets = [module for _, module in children[: last + 1]]
+        for target in targets:
+            for module in target.modules():
+                object.__setattr__(module, "_frozen", True)
+                for param in module._parameters.values():
+                    if param is not None:
+                        param.requires_grad = False
+                        param.grad = None
+        return self
+
+    def unfreeze(self) -> Module:
+        """Undo :meth:`freeze` on this module and all it contains (parameters trainable again)."""
+        for module in self.modules():
+            object.__setattr__(module, "_frozen", False)
+            for param in module._parameters.values():
+                if param is not None:
+                    param.requires_grad = True
+        return self
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         for param in self.parameters():
             if set_to_none or param.grad is None:

@@ -76,8 +76,11 @@ class _BatchNorm(Module):
                 f"{self!r}: expected input with {self.num_features} channels in dimension 1, "
                 f"received shape {tuple(x.shape)}"
             )
-        use_batch_stats = self.training or not self.track_running_stats
-        update = self.training and self.track_running_stats
+        # A frozen BatchNorm runs in inference mode even in train(): it normalises with its
+        # running statistics and keeps them (Keras' rule for trainable=False).
+        active = self.training and not self.frozen
+        use_batch_stats = active or not self.track_running_stats
+        update = active and self.track_running_stats
         if update:
             self.num_batches_tracked[...] += 1
         return F.batch_norm(

@@ -1,0 +1,181 @@
+"""Fine-tuning: a new head on a trained backbone, its own learning rates, and a staged schedule.
+
+The recipe (Howard and Ruder, "Universal language model fine-tuning", 2018; fastai's
+``fine_tune``): replace the output layer for the new task, train it alone for a few epochs with
+the backbone frozen (so the random head's large early gradients do not wreck the pretrained
+features), then unfreeze and train everything with a smaller learning rate for the backbone.
+
+Examples
+--------
+>>> import numpy as np
+>>> from chainrule import nn
+>>> from chainrule.transfer import replace_head, fine_tune
+>>> rng = np.random.default_rng(0)
+>>> model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 10))
+>>> _ = replace_head(model, 3, generator=0)          # 10 classes -> 3
+>>> X, y = rng.normal(size=(60, 4)).astype(np.float32), rng.integers(0, 3, 60)
+>>> history = fine_tune(model, (X, y), loss="cross_entropy", epochs=2, freeze_epochs=1,
+...                     lr=1e-2, progress=False, verbose=0)
+>>> history.history["stage"]
+['head', 'all', 'all']
+"""
+
+from __future__ import annotations
+
+from ..nn import Linear, Module
+from ..train.history import History
+
+__all__ = ["fine_tune", "find_head", "param_groups", "replace_head"]
+
+
+def _get_submodule(model: Module, name: str) -> Module:
+    module = model
+    for part in name.split("."):
+        children = dict(module.named_children())
+        if part not in children:
+            raise ValueError(f"head: {type(model).__name__} has no submodule {name!r}; its "
+                             f"children are {list(dict(model.named_children()))}")
+        module = children[part]
+    return module
+
+
+def find_head(model: Module, head: str | None = None) -> str:
+    """The dotted name of the output layer: ``head`` if given, else the last child with parameters."""
+    if not isinstance(model, Module):
+        raise TypeError(f"find_head: expected a chainrule.nn.Module, received {type(model).__name__}")
+    if head is not None:
+        _get_submodule(model, head)
+        return head
+    named = [(name, child) for name, child in model.named_children()
+             if any(True for _ in child.parameters())]
+    if not named:
+        raise ValueError(f"find_head: {type(model).__name__} has no child module with parameters; "
+                         "pass head='<name of the output layer>'")
+    return named[-1][0]
+
+
+def _set_submodule(model: Module, name: str, new: Module) -> None:
+    parent_name, _, leaf = name.rpartition(".")
+    parent = _get_submodule(model, parent_name) if parent_name else model
+    setattr(parent, leaf, new)
+
+
+def replace_head(model: Module, new_head, *, head: str | None = None, bias: bool = True,
+                 generator=None) -> Module:
+    """Replace the output layer of ``model`` in place and return the new layer.
+
+    Parameters
+    ----------
+    model : Module
+        A trained network; for a :class:`~chainrule.nn.Sequential` the head is its last child
+        with parameters, for other modules name it with ``head``.
+    new_head : int or Module
+        The new number of outputs (a fresh :class:`~chainrule.nn.Linear` with the old head's
+        input size, initialised as Linear does, from ``generator``), or a module to use.
+        A Linear head must take the same number of inputs as the one it replaces.
+    head : str, optional
+        Dotted name of the layer to replace.
+    """
+    name = find_head(model, head)
+    old = _get_submodule(model, name)
+    in_features = getattr(old, "in_features", None)
+    if isinstance(new_head, bool) or not isinstance(new_head, (int, Module)):
+        raise TypeError("replace_head: new_head must be a number of outputs or a Module, received "
+                        f"{type(new_head).__name__}")
+    if isinstance(new_head, int):
+        if new_head < 1:
+            raise ValueError(f"replace_head: the number of outputs must be >= 1, received {new_head}")
+        if in_features is None:
+            raise ValueError(f"replace_head: the head {name!r} ({type(old).__name__}) is not a Linear "
+                             "layer; pass the new head as a Module")
+        new_head = Linear(in_features, new_head, bias=bias, generator=generator)
+    elif in_features is not None and getattr(new_head, "in_features", in_features) != in_features:
+        raise ValueError(f"replace_head: the new head takes {new_head.in_features} inputs, but the "
+                         f"backbone gives {in_features} (the input size of {name!r})")
+    _set_submodule(model, name, new_head)
+    return new_head
+
+
+def _split(model: Module, head: str | None):
+    name = find_head(model, head)
+    head_ids = {id(p) for p in _get_submodule(model, name).parameters()}
+    backbone = [p for p in model.parameters() if id(p) not in head_ids]
+    head_params = [p for p in model.parameters() if id(p) in head_ids]
+    return name, backbone, head_params
+
+
+def param_groups(model: Module, lr: float, *, backbone_lr_scale: float = 0.1,
+                 head: str | None = None) -> list[dict]:
+    """Two optimizer parameter groups: the backbone at ``lr * backbone_lr_scale``, the head at ``lr``.
+
+    >>> from chainrule import nn, optim
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> opt = optim.SGD(param_groups(model, 0.1, backbone_lr_scale=0.5), lr=0.1)
+    >>> [g["lr"] for g in opt.param_groups]
+    [0.05, 0.1]
+    """
+    for label, value in (("lr", lr), ("backbone_lr_scale", backbone_lr_scale)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ValueError(f"param_groups: {label} must be a number >= 0, received {value!r}")
+    _, backbone, head_params = _split(model, head)
+    groups = []
+    if backbone:
+        groups.append({"params": backbone, "lr": float(lr) * float(backbone_lr_scale),
+                       "name": "backbone"})
+    groups.append({"params": head_params, "lr": float(lr), "name": "head"})
+    return groups
+
+
+def fine_tune(model: Module, train_data, *, loss, epochs: int, freeze_epochs: int = 1,
+              lr: float = 1e-3, backbone_lr_scale: float = 0.1, optimizer: str = "adam",
+              head: str | None = None, **fit_kwargs) -> History:
+    """Train the head alone for ``freeze_epochs``, then everything for ``epochs`` more.
+
+    Parameters
+    ----------
+    model : Module
+        The network with its new head (see :func:`replace_head`).
+    train_data, loss, fit_kwargs
+        As for :func:`chainrule.train.fit` (``validation_data``, ``metrics``, ``callbacks``,
+        ``batch_size``, ``generator``...).
+    epochs : int
+        Epochs of the second stage, with the whole network trainable.
+    freeze_epochs : int
+        Epochs of the first stage (0 skips it), with the backbone frozen (its BatchNorm layers
+        keep their running statistics).
+    lr : float
+        The head's learning rate; the backbone's in the second stage is ``lr * backbone_lr_scale``.
+    optimizer : str
+        An optimizer name for :func:`chainrule.optim.get_optimizer`.
+
+    Returns
+    -------
+    History
+        Both stages, one row per epoch, with a ``stage`` column ('head' or 'all').
+    """
+    from .. import optim
+    from ..train import fit
+
+    if isinstance(freeze_epochs, bool) or not isinstance(freeze_epochs, int) or freeze_epochs < 0:
+        raise ValueError(f"fine_tune: freeze_epochs must be an int >= 0, received {freeze_epochs!r}")
+    name, backbone, head_params = _split(model, head)
+    combined = History()
+    stages = []
+    if freeze_epochs:
+        stages.append(("head", freeze_epochs, [{"params": head_params, "lr": float(lr)}]))
+    stages.append(("all", epochs, param_groups(model, lr, backbone_lr_scale=backbone_lr_scale,
+                                                head=name)))
+    for stage, n_epochs, groups in stages:
+        if stage == "head":
+            model.freeze()
+            _get_submodule(model, name).unfreeze()
+        else:
+            model.unfreeze()
+        opt = optim.get_optimizer(optimizer, groups, lr=float(lr))
+        history = fit(model, train_data, loss=loss, optimizer=opt, epochs=n_epochs, **fit_kwargs)
+        offset = len(combined)
+        for i in range(len(history)):
+            row = {key: column[i] for key, column in history.history.items()}
+            row["stage"] = stage
+            combined.append(offset + i, row)
+    return combined
