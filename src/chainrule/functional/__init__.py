@@ -5,8 +5,9 @@ forward and backward sit side by side in its module.
 """
 
 from .. import tensor as _tensor_module
-from . import conv, normalization, pool, recurrent
+from . import activation_extra, conv, normalization, pool, recurrent
 from .activation import dropout, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activation_extra import elu, hardtanh, mish, prelu, silu, softplus
 from .conv import *
 from .elementwise import (
     abs,
@@ -109,4 +110,4 @@ __all__ = [
     "var",
     "where",
 ]
-__all__ += conv.__all__ + normalization.__all__ + pool.__all__ + recurrent.__all__
+__all__ += activation_extra.__all__ + conv.__all__ + normalization.__all__ + pool.__all__ + recurrent.__all__

@@ -1,7 +1,21 @@
 """Neural-network modules with PyTorch's names, shapes and parameter layouts."""
 
 from . import init
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (
+    ELU,
+    GELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    SiLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from .container import Flatten, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout
@@ -23,6 +37,12 @@ from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool
 from .rnn import GRU, LSTM, RNN
 
 __all__ = [
+    "ELU",
+    "Hardtanh",
+    "Mish",
+    "PReLU",
+    "SiLU",
+    "Softplus",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",

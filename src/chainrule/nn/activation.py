@@ -1,7 +1,8 @@
 """Activation functions as modules (PyTorch's ``nn.ReLU``, ``nn.Softmax``, ...).
 
-Each wraps the primitive of :mod:`chainrule.functional.activation`; they hold
-no parameters, so ``reset_parameters`` does nothing.
+Each wraps a primitive of :mod:`chainrule.functional.activation` or
+:mod:`chainrule.functional.activation_extra`. Only :class:`PReLU` holds a
+parameter (its slopes); the others' ``reset_parameters`` does nothing.
 """
 
 from __future__ import annotations
@@ -9,11 +10,26 @@ from __future__ import annotations
 import math
 
 from .. import functional as F
+from ..backend import DEFAULT_FLOAT, xp
 from ..tensor import Tensor
-from .linear import as_input
-from .module import Module
+from .linear import as_input, check_positive_int
+from .module import Module, Parameter
 
-__all__ = ["GELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh"]
+__all__ = [
+    "ELU",
+    "GELU",
+    "Hardtanh",
+    "LeakyReLU",
+    "LogSoftmax",
+    "Mish",
+    "PReLU",
+    "ReLU",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+]
 
 
 class _Activation(Module):
@@ -115,3 +131,158 @@ class LogSoftmax(_SoftmaxBase):
 
     def forward(self, input) -> Tensor:
         return F.log_softmax(as_input(input), axis=self.dim)
+
+
+def _real(owner: str, name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{owner}: {name} must be a number, received {type(value).__name__}")
+    return float(value)
+
+
+class SiLU(_Activation):
+    """a = z σ(z) (the swish), elementwise. Shapes: any → the same.
+
+    Examples
+    --------
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> round(nn.SiLU()(cr.tensor([2.0])).item(), 4)
+    1.7616
+    """
+
+    def forward(self, input) -> Tensor:
+        return F.silu(as_input(input))
+
+
+class Mish(_Activation):
+    """a = z tanh(softplus(z)), elementwise.
+
+    Examples
+    --------
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> round(nn.Mish()(cr.tensor([1.0])).item(), 4)
+    0.8651
+    """
+
+    def forward(self, input) -> Tensor:
+        return F.mish(as_input(input))
+
+
+class ELU(_Activation):
+    """a = z if z > 0 else alpha·(eᶻ − 1) (default alpha 1).
+
+    Examples
+    --------
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> round(nn.ELU()(cr.tensor([-1.0])).item(), 4)
+    -0.6321
+    """
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = _real("ELU", "alpha", alpha)
+
+    def forward(self, input) -> Tensor:
+        return F.elu(as_input(input), self.alpha)
+
+    def get_config(self) -> dict:
+        return {"alpha": self.alpha}
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Softplus(_Activation):
+    """a = log(1 + e^(beta·z)) / beta, and a = z where beta·z > threshold (PyTorch's defaults 1, 20).
+
+    Examples
+    --------
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> round(nn.Softplus()(cr.tensor([0.0])).item(), 4)  # ln 2
+    0.6931
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta = _real("Softplus", "beta", beta)
+        self.threshold = _real("Softplus", "threshold", threshold)
+        if not self.beta > 0:
+            raise ValueError(f"Softplus: beta must be > 0, received {beta}")
+
+    def forward(self, input) -> Tensor:
+        return F.softplus(as_input(input), self.beta, self.threshold)
+
+    def get_config(self) -> dict:
+        return {"beta": self.beta, "threshold": self.threshold}
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(_Activation):
+    """a = clip(z, min_val, max_val) (default −1, 1); gradient 1 strictly inside, 0 outside.
+
+    Examples
+    --------
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.Hardtanh()(cr.tensor([-3.0, 0.5, 2.0])).tolist()
+    [-1.0, 0.5, 1.0]
+    """
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
+        super().__init__()
+        self.min_val = _real("Hardtanh", "min_val", min_val)
+        self.max_val = _real("Hardtanh", "max_val", max_val)
+        if not self.min_val < self.max_val:
+            raise ValueError(
+                f"Hardtanh: min_val must be below max_val, received {min_val} and {max_val}"
+            )
+
+    def forward(self, input) -> Tensor:
+        return F.hardtanh(as_input(input), self.min_val, self.max_val)
+
+    def get_config(self) -> dict:
+        return {"min_val": self.min_val, "max_val": self.max_val}
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class PReLU(Module):
+    """a = z if z > 0 else w·z with learnable slopes w (PyTorch's ``nn.PReLU``).
+
+    Parameters
+    ----------
+    num_parameters : int
+        1 (one slope shared by all channels) or the number of channels C (axis 1 of the input).
+    init : float
+        The slopes' initial value (0.25).
+
+    Shapes: input (N, C, *) → the same; ``weight`` is (num_parameters,).
+
+    Examples
+    --------
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.PReLU()(cr.tensor([[-2.0, 3.0]])).tolist()
+    [[-0.5, 3.0]]
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+        super().__init__()
+        self.num_parameters = check_positive_int("PReLU", "num_parameters", num_parameters)
+        self.init = _real("PReLU", "init", init)
+        dtype = DEFAULT_FLOAT if dtype is None else xp.dtype(dtype)
+        self.weight = Parameter(xp.empty(self.num_parameters, dtype=dtype), dtype=dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self, generator=None) -> None:
+        """Every slope back to ``init`` (no randomness)."""
+        self.weight.data[...] = self.init
+
+    def forward(self, input) -> Tensor:
+        return F.prelu(as_input(input, self.weight.dtype), self.weight)
+
+    def get_config(self) -> dict:
+        return {"num_parameters": self.num_parameters, "init": self.init}
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
