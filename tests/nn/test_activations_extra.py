@@ -1,4 +1,4 @@
-"""SiLU, ELU, Softplus, Mish, Hardtanh, PReLU: NumPy references, gradchecks, and PyTorch (optional)."""
+"""SiLU, ELU, Softplus, Mish, Hardtanh, PReLU: NumPy references, gradchecks, PyTorch (optional)."""
 
 import numpy as np
 import pytest

@@ -110,4 +110,5 @@ __all__ = [
     "var",
     "where",
 ]
-__all__ += activation_extra.__all__ + conv.__all__ + normalization.__all__ + pool.__all__ + recurrent.__all__
+__all__ += activation_extra.__all__
+__all__ += conv.__all__ + normalization.__all__ + pool.__all__ + recurrent.__all__

@@ -83,7 +83,8 @@ class Mish(Function):
 
 
 class Hardtanh(Function):
-    """a = clip(z, min_val, max_val);  δ = g ⊙ 1[min_val < z < max_val] (0 at the corners, as PyTorch)."""
+    """a = clip(z, min_val, max_val);  δ = g ⊙ 1[min_val < z < max_val] (0 at the corners,
+    as PyTorch)."""
 
     def forward(self, z, min_val=-1.0, max_val=1.0):
         self.inside = (z > min_val) & (z < max_val)
@@ -142,7 +143,9 @@ def mish(x) -> Tensor:
 def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """clip(x, min_val, max_val), with gradient 1 strictly inside the interval."""
     if not min_val < max_val:
-        raise ValueError(f"hardtanh: min_val must be below max_val, received {min_val} and {max_val}")
+        raise ValueError(
+            f"hardtanh: min_val must be below max_val, received {min_val} and {max_val}"
+        )
     return Hardtanh.apply(as_tensor(x), min_val=float(min_val), max_val=float(max_val))
 
 

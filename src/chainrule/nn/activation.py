@@ -192,7 +192,7 @@ class ELU(_Activation):
 
 
 class Softplus(_Activation):
-    """a = log(1 + e^(beta·z)) / beta, and a = z where beta·z > threshold (PyTorch's defaults 1, 20).
+    """a = log(1 + e^(beta·z)) / beta, and a = z where beta·z > threshold (defaults 1 and 20).
 
     Examples
     --------
