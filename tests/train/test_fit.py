@@ -162,7 +162,7 @@ def test_early_stopping_stops_and_restores_best_weights():
 
 def test_early_stopping_mode_max_and_min_delta():
     stopper = EarlyStopping(monitor="val_accuracy", min_delta=0.1, patience=1)
-    assert stopper._tracker.mode == "max"
+    assert stopper.monitor_tracker.mode == "max"
     with pytest.raises(ValueError, match="patience"):
         EarlyStopping(patience=-1)
 

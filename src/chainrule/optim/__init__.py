@@ -13,11 +13,13 @@ from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_, clip_grad_value_
+from .factory import OPTIMIZERS, get_lr, get_optimizer, set_lr
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
+    "OPTIMIZERS",
     "SGD",
     "Adagrad",
     "Adam",
@@ -26,5 +28,8 @@ __all__ = [
     "RMSprop",
     "clip_grad_norm_",
     "clip_grad_value_",
+    "get_lr",
+    "get_optimizer",
     "lr_scheduler",
+    "set_lr",
 ]

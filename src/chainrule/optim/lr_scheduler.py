@@ -19,8 +19,9 @@ number of ``step()`` calls so far):
 from __future__ import annotations
 
 import math
-from numbers import Real
 
+from .._monitor import BestMonitor
+from .._validation import check_int, check_real
 from .optimizer import Optimizer
 
 __all__ = [
@@ -40,21 +41,11 @@ def _check_optimizer(owner: str, optimizer) -> None:
 
 
 def _check_real(owner: str, name: str, value, low=None, low_open=False, high=None, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{owner}: {name} must be a number, received {type(value).__name__}")
-    bad_low = low is not None and (value <= low if low_open else value < low)
-    bad_high = high is not None and (value >= high if high_open else value > high)
-    if bad_low or bad_high:
-        interval = f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}{')' if high_open else ']'}"
-        raise ValueError(f"{owner}: {name} must be in {interval}, received {value}")
+    check_real(owner, name, value, low=low, low_open=low_open, high=high, high_open=high_open)
 
 
 def _check_int(owner: str, name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{owner}: {name} must be an int, received {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{owner}: {name} must be >= {low}, received {value}")
-    return value
+    return check_int(owner, name, value, low=low)
 
 
 class LRScheduler:
@@ -240,18 +231,22 @@ class ReduceLROnPlateau:
         self.mode, self.threshold_mode = mode, threshold_mode
         self.factor, self.threshold, self.eps = float(factor), float(threshold), float(eps)
         self.min_lrs = min_lrs
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
+        self.monitor = BestMonitor(owner, mode, self.threshold, delta_mode=threshold_mode)
         self.cooldown_counter = 0
         self.last_epoch = 0
         self._last_lr = [group["lr"] for group in groups]
 
+    @property
+    def best(self) -> float:
+        """The best metric so far (the shared :class:`~chainrule._monitor.BestMonitor`'s)."""
+        return self.monitor.best
+
+    @property
+    def num_bad_epochs(self) -> int:
+        return self.monitor.wait
+
     def is_better(self, value: float, best: float) -> bool:
-        if self.mode == "min":
-            bound = best * (1 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold
-            return value < bound
-        bound = best * (1 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold
-        return value > bound
+        return self.monitor.is_improvement(value, best)
 
     @property
     def in_cooldown(self) -> bool:
@@ -261,32 +256,36 @@ class ReduceLROnPlateau:
         """Record this epoch's metric (a number or a one-element Tensor) and reduce the lr if needed."""
         current = float(metrics.item() if hasattr(metrics, "item") else metrics)
         self.last_epoch += 1
-        if self.is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
+        self.monitor.update(current)
         if self.in_cooldown:
             self.cooldown_counter -= 1
-            self.num_bad_epochs = 0
-        if self.num_bad_epochs > self.patience:
+            self.monitor.wait = 0
+        if self.monitor.wait > self.patience:
             for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
                 old = group["lr"]
                 new = max(old * self.factor, min_lr)
                 if old - new > self.eps:
                     group["lr"] = new
             self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
+            self.monitor.wait = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list:
         return list(self._last_lr)
 
     def state_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "monitor")}
+        state.update(best=self.monitor.best, num_bad_epochs=self.monitor.wait)
+        return state
 
     def load_state_dict(self, state_dict: dict) -> None:
-        unknown = [k for k in state_dict if k not in self.__dict__ or k == "optimizer"]
+        state = dict(state_dict)
+        known = set(self.__dict__) - {"optimizer", "monitor"} | {"best", "num_bad_epochs"}
+        unknown = [k for k in state if k not in known]
         if unknown:
             raise ValueError(f"ReduceLROnPlateau.load_state_dict: unexpected keys {unknown}")
-        self.__dict__.update(state_dict)
+        if "best" in state:
+            self.monitor.best = float(state.pop("best"))
+        if "num_bad_epochs" in state:
+            self.monitor.wait = int(state.pop("num_bad_epochs"))
+        self.__dict__.update(state)

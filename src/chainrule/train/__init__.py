@@ -1,12 +1,22 @@
 """Training: :func:`fit`, :func:`evaluate`, :func:`predict`, callbacks, metrics and :class:`History`.
 
+The seams later features plug into: :func:`train_step` (the one optimisation
+step), :class:`Strategy` / :class:`SingleProcess` (how training spreads over
+processes) and the callback hooks (see ``docs/design.md``).
+
 Examples
 --------
->>> from chainrule.train import fit, EarlyStopping, CSVLogger     # doctest: +SKIP
+>>> import numpy as np, chainrule.nn as nn, chainrule.optim as optim
+>>> from chainrule.train import fit, EarlyStopping
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(120, 3)); y = (X.sum(axis=1) > 0).astype(int)
+>>> model = nn.Sequential(nn.Linear(3, 8, generator=rng), nn.ReLU(), nn.Linear(8, 2, generator=rng))
+>>> opt = optim.Adam(model.parameters(), lr=0.02)
 >>> history = fit(model, (X, y), loss="cross_entropy", optimizer=opt, epochs=20,
-...               validation_split=0.1, metrics=["accuracy"],
+...               validation_split=0.25, metrics=["accuracy"], generator=0, verbose=0,
 ...               callbacks=[EarlyStopping(patience=3, restore_best_weights=True)])
->>> history.history["val_accuracy"][-1]
+>>> history.history["val_accuracy"][-1] > 0.8
+True
 """
 
 from . import metrics
@@ -20,8 +30,12 @@ from .callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
-from .fit import LOSSES, Trainer, evaluate, fit, get_loss, predict
+from .fit import evaluate, fit, predict
 from .history import History
+from .loop import Trainer, run_epochs
+from .losses import LOSSES, get_loss
+from .step import StepResult, train_step
+from .strategy import SingleProcess, Strategy
 
 __all__ = [
     "LOSSES",
@@ -33,6 +47,9 @@ __all__ = [
     "LearningRateScheduler",
     "ModelCheckpoint",
     "ReduceLROnPlateau",
+    "SingleProcess",
+    "StepResult",
+    "Strategy",
     "TerminateOnNaN",
     "Trainer",
     "evaluate",
@@ -40,4 +57,6 @@ __all__ = [
     "get_loss",
     "metrics",
     "predict",
+    "run_epochs",
+    "train_step",
 ]

@@ -1,18 +1,28 @@
-"""Callbacks: small state machines that :func:`chainrule.train.fit` calls at fixed points.
+"""Callbacks: small state machines that the training loop calls at fixed points.
 
 A callback overrides any of the empty hooks below. ``logs`` is a dict of the
 numbers measured so far (``loss``, metrics, ``val_*``, ``lr``, ``epoch_time``).
-During training ``self.trainer`` is the shared :class:`~chainrule.train.fit.Trainer`
-(``self.model`` and ``self.optimizer`` are shortcuts); setting
-``self.stop_training = True`` ends training after the current batch.
+During training ``self.trainer`` is the shared :class:`~chainrule.train.loop.Trainer`;
+``self.model``, ``self.optimizer``, ``self.strategy`` and ``self.lr`` (the current
+learning rate) are shortcuts; setting ``self.stop_training = True`` ends
+training after the current batch.
 
-Hooks, in order::
+Hooks, in order (see ``docs/design.md`` for the full picture)::
 
     on_train_begin(logs)
       on_epoch_begin(epoch, logs)
-        on_batch_begin(batch, logs)   on_batch_end(batch, logs)    (per batch)
+        on_batch_begin(batch, logs)
+          on_after_backward(batch, logs)          gradients as computed (before clipping)
+          on_before_optimizer_step(batch, logs)   gradients after clipping, before the update
+        on_batch_end(batch, logs)
+        on_validation_end(epoch, logs)            after validation, when there is validation data
       on_epoch_end(epoch, logs)
     on_train_end(logs)
+
+Callbacks run in the order given, except that loggers (:class:`History`,
+:class:`CSVLogger`) run after the others, so a key another callback adds to
+``logs`` reaches them, and checkpoint writers (:class:`ModelCheckpoint`) run
+last of all, so they save what everything else recorded.
 """
 
 from __future__ import annotations
@@ -21,6 +31,10 @@ import csv
 import math
 import os
 import warnings
+
+from .._monitor import BestMonitor, resolve_mode
+from .._validation import check_int, check_real
+from ..optim.factory import get_lr, set_lr
 
 __all__ = [
     "CSVLogger",
@@ -36,42 +50,13 @@ __all__ = [
 ]
 
 
-def get_lr(optimizer) -> float:
-    """The learning rate of the optimizer's first parameter group (NaN when it has none)."""
-    groups = getattr(optimizer, "param_groups", None)
-    if groups:
-        return float(groups[0]["lr"])
-    lr = getattr(optimizer, "lr", None)
-    return float(lr) if lr is not None else math.nan
-
-
-def set_lr(optimizer, lr: float) -> None:
-    """Set the learning rate of every parameter group."""
-    groups = getattr(optimizer, "param_groups", None)
-    if groups:
-        for group in groups:
-            group["lr"] = float(lr)
-    elif hasattr(optimizer, "lr"):
-        optimizer.lr = float(lr)
-    else:
-        raise TypeError(f"set_lr: {type(optimizer).__name__} has neither param_groups nor lr")
-
-
-def _resolve_mode(mode: str, monitor: str, name: str) -> str:
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"{name}: mode must be 'auto', 'min' or 'max', received {mode!r}")
-    if mode != "auto":
-        return mode
-    maximised = ("acc", "r2", "auc", "precision", "recall", "f1")
-    return "max" if any(word in monitor for word in maximised) else "min"
-
-
 class Callback:
     """Base class: every hook does nothing. Override the ones you need."""
 
     trainer = None
-    run_last = False
-    """Checkpoint-writing callbacks set this, so they see the epoch after every other callback."""
+    priority = 0
+    """Callbacks run in increasing priority (stable): 0 for most, 100 for loggers, 200 for
+    checkpoint writers, so loggers see every key the others add and checkpoints see the logs."""
 
     def set_trainer(self, trainer) -> None:
         self.trainer = trainer
@@ -83,6 +68,21 @@ class Callback:
     @property
     def optimizer(self):
         return None if self.trainer is None else self.trainer.optimizer
+
+    @property
+    def strategy(self):
+        """The run's :class:`~chainrule.train.Strategy` (None outside training)."""
+        return None if self.trainer is None else self.trainer.strategy
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process prints and writes files (True outside training)."""
+        return self.strategy is None or self.strategy.is_main
+
+    @property
+    def lr(self) -> float:
+        """The current learning rate (of the first parameter group); NaN outside training."""
+        return math.nan if self.optimizer is None else get_lr(self.optimizer)
 
     @property
     def stop_training(self) -> bool:
@@ -112,6 +112,15 @@ class Callback:
     def on_batch_end(self, batch, logs=None):
         pass
 
+    def on_after_backward(self, batch, logs=None):
+        """After ``backward()`` (and the strategy's gradient reduction), before clipping."""
+
+    def on_before_optimizer_step(self, batch, logs=None):
+        """After gradient clipping, right before ``optimizer.step()``."""
+
+    def on_validation_end(self, epoch, logs=None):
+        """After the epoch's validation pass; ``logs`` holds the ``val_*`` entries."""
+
     def state_dict(self) -> dict:
         """JSON-able state saved in checkpoints so a resumed run continues where it stopped."""
         return {}
@@ -120,25 +129,38 @@ class Callback:
         pass
 
 
+_HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_batch_begin",
+          "on_batch_end", "on_after_backward", "on_before_optimizer_step", "on_validation_end")
+
+
 class CallbackList:
-    """Calls each hook on every callback in order (``run_last`` callbacks after the rest)."""
+    """Calls each hook on every callback, in increasing ``priority`` (stable)."""
 
     def __init__(self, callbacks=()):
         callbacks = list(callbacks)
         for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"fit: callbacks must be Callback instances, received {type(cb).__name__}")
-        self.callbacks = [cb for cb in callbacks if not cb.run_last] + [cb for cb in callbacks if cb.run_last]
+        self.callbacks = sorted(callbacks, key=lambda cb: cb.priority)
+        # a hook only calls the callbacks that override it (batch hooks run every step)
+        self._overriding = {
+            hook: [cb for cb in self.callbacks
+                   if getattr(type(cb), hook) is not getattr(Callback, hook)]
+            for hook in _HOOKS
+        }
 
     def __iter__(self):
         return iter(self.callbacks)
+
+    def __len__(self):
+        return len(self.callbacks)
 
     def set_trainer(self, trainer):
         for cb in self.callbacks:
             cb.set_trainer(trainer)
 
     def _call(self, hook, *args):
-        for cb in self.callbacks:
+        for cb in self._overriding[hook]:
             getattr(cb, hook)(*args)
 
     def on_train_begin(self, logs=None):
@@ -159,36 +181,30 @@ class CallbackList:
     def on_batch_end(self, batch, logs=None):
         self._call("on_batch_end", batch, logs)
 
+    def on_after_backward(self, batch, logs=None):
+        self._call("on_after_backward", batch, logs)
+
+    def on_before_optimizer_step(self, batch, logs=None):
+        self._call("on_before_optimizer_step", batch, logs)
+
+    def on_validation_end(self, epoch, logs=None):
+        self._call("on_validation_end", epoch, logs)
+
+    def _keyed(self):
+        kept = [cb for cb in self.callbacks if not getattr(cb, "_is_history", False)]
+        return [(f"{i}:{type(cb).__name__}", cb) for i, cb in enumerate(kept)]
+
     def keys(self):
-        """Stable keys for checkpointed states: ``<index>:<ClassName>``."""
-        return [f"{i}:{type(cb).__name__}" for i, cb in enumerate(self.callbacks)]
+        """Stable keys for checkpointed states: ``<index>:<ClassName>`` (History excluded)."""
+        return [key for key, _ in self._keyed()]
 
     def state_dict(self) -> dict:
-        return {key: cb.state_dict() for key, cb in zip(self.keys(), self.callbacks)}
+        return {key: cb.state_dict() for key, cb in self._keyed()}
 
     def load_state_dict(self, state: dict) -> None:
-        for key, cb in zip(self.keys(), self.callbacks):
+        for key, cb in self._keyed():
             if key in state:
                 cb.load_state_dict(state[key])
-
-
-class _Monitor:
-    """Tracks the best value of a logged quantity (shared by the monitoring callbacks)."""
-
-    def __init__(self, name, monitor, mode, min_delta):
-        if min_delta < 0:
-            raise ValueError(f"{name}: min_delta must be >= 0, received {min_delta}")
-        self.monitor = monitor
-        self.mode = _resolve_mode(mode, monitor, name)
-        self.min_delta = float(min_delta)
-        self.best = math.inf if self.mode == "min" else -math.inf
-
-    def improved(self, value: float) -> bool:
-        if math.isnan(value):
-            return False
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
 
 
 def _monitored(logs, monitor, owner):
@@ -220,66 +236,80 @@ class EarlyStopping(Callback):
         Training stops if the monitor does not beat this value within ``patience`` epochs.
     restore_best_weights : bool
         At the end of training, load the weights of the best epoch.
+    verbose : int
+        1: say (as Keras does) at which epoch training stopped and which epoch's
+        weights were restored.
 
     Attributes
     ----------
     best, best_epoch, stopped_epoch, wait
+
+    Examples
+    --------
+    >>> stop = EarlyStopping(monitor="val_accuracy", patience=3, restore_best_weights=True)
+    >>> stop.monitor_tracker.mode
+    'max'
     """
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
                  mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
                  verbose: int = 0):
-        if not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be an int >= 0, received {patience!r}")
-        self._tracker = _Monitor("EarlyStopping", monitor, mode, min_delta)
+        self.patience = check_int("EarlyStopping", "patience", patience, low=0)
+        self.monitor_tracker = BestMonitor(
+            "EarlyStopping", resolve_mode(mode, monitor, "EarlyStopping"),
+            check_real("EarlyStopping", "min_delta", min_delta, low=0.0), baseline=baseline,
+        )
         self.monitor = monitor
-        self.patience = patience
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
         self.verbose = verbose
-        self.wait = 0
         self.best_epoch = -1
         self.stopped_epoch = -1
         self.best_weights = None
+        self.restored_epoch = -1
 
     @property
     def best(self) -> float:
-        return self._tracker.best
+        return self.monitor_tracker.best
+
+    @property
+    def wait(self) -> int:
+        return self.monitor_tracker.wait
 
     def on_train_begin(self, logs=None):
-        if self.best_epoch < 0 and self.baseline is not None:
-            self._tracker.best = float(self.baseline)
+        self.restored_epoch = -1
 
     def on_epoch_end(self, epoch, logs=None):
         value = _monitored(logs, self.monitor, "EarlyStopping")
         if value is None:
             return
-        if self._tracker.improved(value):
-            self._tracker.best = value
+        if self.monitor_tracker.update(value):
             self.best_epoch = epoch
-            self.wait = 0
             if self.restore_best_weights:
                 self.best_weights = {k: v.copy() for k, v in self.model.state_dict().items()}
             return
-        self.wait += 1
         if self.wait >= max(self.patience, 1):
             self.stopped_epoch = epoch
             self.stop_training = True
-            if self.verbose:
-                print(f"EarlyStopping: {self.monitor} did not improve for {self.wait} epochs; "
-                      f"stopping at epoch {epoch + 1} (best {self.best:.6g} at epoch {self.best_epoch + 1})")
 
     def on_train_end(self, logs=None):
+        speak = self.verbose and self.is_main
+        if self.stopped_epoch >= 0 and speak:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping ({self.monitor} did not improve "
+                  f"for {self.wait} epochs; best {self.best:.6g} at epoch {self.best_epoch + 1})")
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
+            self.restored_epoch = self.best_epoch
+            if speak:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
 
     def state_dict(self) -> dict:
         return {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
                 "stopped_epoch": self.stopped_epoch}
 
     def load_state_dict(self, state: dict) -> None:
-        self.wait = int(state.get("wait", 0))
-        self._tracker.best = float(state.get("best", self._tracker.best))
+        self.monitor_tracker.wait = int(state.get("wait", 0))
+        self.monitor_tracker.best = float(state.get("best", self.monitor_tracker.best))
         self.best_epoch = int(state.get("best_epoch", -1))
         self.stopped_epoch = int(state.get("stopped_epoch", -1))
 
@@ -300,17 +330,18 @@ class ModelCheckpoint(Callback):
     mode : {'auto', 'min', 'max'}
 
     The file is written atomically by :func:`chainrule.io.save_checkpoint` and
-    resumes with ``fit(..., resume_from=path)``.
+    resumes with ``fit(..., resume_from=path)``. Only the main process writes.
     """
 
-    run_last = True
+    priority = 200
 
     def __init__(self, path, monitor: str = "val_loss", save_best_only: bool = False,
                  mode: str = "auto", verbose: int = 0):
         self.path = os.fspath(path)
         self.monitor = monitor
         self.save_best_only = save_best_only
-        self._tracker = _Monitor("ModelCheckpoint", monitor, mode, 0.0)
+        self.monitor_tracker = BestMonitor("ModelCheckpoint",
+                                           resolve_mode(mode, monitor, "ModelCheckpoint"))
         self.verbose = verbose
         self.last_path = None
 
@@ -318,22 +349,24 @@ class ModelCheckpoint(Callback):
         logs = logs or {}
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
-            if value is None or not self._tracker.improved(value):
+            if value is None or not self.monitor_tracker.update(value):
                 return
-            self._tracker.best = value
         try:
             path = self.path.format(epoch=epoch + 1, **logs)
         except (KeyError, IndexError, ValueError) as error:
-            raise ValueError(f"ModelCheckpoint: cannot format path {self.path!r} with the logs: {error}") from None
+            raise ValueError(f"ModelCheckpoint: cannot format path {self.path!r} with the logs: "
+                             f"{error}") from None
+        if not self.is_main:
+            return
         self.last_path = self.trainer.save_checkpoint(path)
         if self.verbose:
             print(f"ModelCheckpoint: saved {self.last_path}")
 
     def state_dict(self) -> dict:
-        return {"best": self._tracker.best}
+        return {"best": self.monitor_tracker.best}
 
     def load_state_dict(self, state: dict) -> None:
-        self._tracker.best = float(state.get("best", self._tracker.best))
+        self.monitor_tracker.best = float(state.get("best", self.monitor_tracker.best))
 
 
 class TerminateOnNaN(Callback):
@@ -386,7 +419,7 @@ class LearningRateScheduler(Callback):
         if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not math.isfinite(lr):
             raise ValueError(f"LearningRateScheduler: schedule({epoch}, lr) must return a finite float, received {lr!r}")
         set_lr(self.optimizer, lr)
-        if self.verbose:
+        if self.verbose and self.is_main:
             print(f"LearningRateScheduler: epoch {epoch + 1} lr = {lr:.6g}")
 
     def on_epoch_end(self, epoch, logs=None):
@@ -432,10 +465,10 @@ class ReduceLROnPlateau(Callback):
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
                  mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0,
                  verbose: int = 0):
-        if not 0 < factor < 1:
-            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), received {factor}")
+        check_real("ReduceLROnPlateau", "factor", factor, low=0.0, high=1.0, low_open=True,
+                   high_open=True)
         self.monitor = monitor
-        self.mode = _resolve_mode(mode, monitor, "ReduceLROnPlateau")
+        self.mode = resolve_mode(mode, monitor, "ReduceLROnPlateau")
         self.factor = factor
         self.patience = patience
         self.min_delta = min_delta
@@ -463,7 +496,7 @@ class ReduceLROnPlateau(Callback):
         before = get_lr(self.optimizer)
         self.scheduler.step(value)
         after = get_lr(self.optimizer)
-        if self.verbose and after < before:
+        if self.verbose and after < before and self.is_main:
             print(f"ReduceLROnPlateau: epoch {epoch + 1}: lr {before:.6g} -> {after:.6g}")
 
     def state_dict(self) -> dict:
@@ -485,6 +518,8 @@ class CSVLogger(Callback):
     starts, except when a run resumes from a checkpoint, which appends.
     """
 
+    priority = 100
+
     def __init__(self, path, separator: str = ",", append: bool = False):
         self.path = os.fspath(path)
         self.separator = separator
@@ -494,6 +529,8 @@ class CSVLogger(Callback):
         self._keys = None
 
     def on_train_begin(self, logs=None):
+        if not self.is_main:
+            return
         resuming = self.trainer is not None and self.trainer.initial_epoch > 0
         append = (self.append or resuming) and os.path.isfile(self.path) and os.path.getsize(self.path) > 0
         if append:
@@ -507,6 +544,8 @@ class CSVLogger(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if self._writer is None:
+            return
         if self._keys is None:
             self._keys = list(logs)
             self._writer.writerow(["epoch", *self._keys])
@@ -520,4 +559,4 @@ class CSVLogger(Callback):
     def on_train_end(self, logs=None):
         if self._handle is not None:
             self._handle.close()
-            self._handle = None
+            self._handle = self._writer = None

@@ -1,14 +1,21 @@
-"""History: what :func:`chainrule.train.fit` measured, epoch by epoch."""
+"""History: what :func:`chainrule.train.fit` measured, epoch by epoch.
+
+History is itself a callback: the loop adds it to the run's callbacks, where
+it runs after the others (``priority`` 100, with the other loggers), so a key
+that any callback adds to ``logs`` in ``on_epoch_end`` is recorded.
+"""
 
 from __future__ import annotations
 
 import csv
 import math
 
+from .callbacks import Callback
+
 __all__ = ["History"]
 
 
-class History:
+class History(Callback):
     """Per-epoch logs of a training run, Keras style.
 
     Attributes
@@ -29,9 +36,15 @@ class History:
     ([0.5], [0])
     """
 
+    priority = 100
+    _is_history = True
+
     def __init__(self):
         self.history: dict[str, list] = {}
         self.epoch: list[int] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.append(epoch, logs or {})
 
     def append(self, epoch: int, logs: dict) -> None:
         """Record the logs of one finished epoch (keys seen only later are padded with NaN)."""
