@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 from . import nn
+from .io import register_module
 from .tensor import Tensor
 
 __all__ = [
@@ -62,6 +63,7 @@ def _reshape_input(x, shape, name):
     return x.reshape((x.shape[0], *shape))
 
 
+@register_module
 class MLP(nn.Module):
     """A multilayer perceptron: Flatten → [Linear → ReLU (→ Dropout)] × len(hidden) → Linear.
 
@@ -101,6 +103,7 @@ class MLP(nn.Module):
                 "hidden": list(self.hidden), "dropout": self.dropout}
 
 
+@register_module
 class CNN(nn.Module):
     """Conv blocks (conv (→ BatchNorm) → ReLU → max-pool 2) then Linear → ReLU → Linear.
 
@@ -168,6 +171,7 @@ class CNN(nn.Module):
                 "hidden": self.hidden, "dropout": self.dropout, "batch_norm": self.batch_norm}
 
 
+@register_module
 class RecurrentNet(nn.Module):
     """A GRU or LSTM over the sample read as a sequence, then Linear on the last hidden state.
 
@@ -228,7 +232,7 @@ class RecurrentNet(nn.Module):
 
 
 MODEL_CLASSES = (MLP, CNN, RecurrentNet)
-"""The preset classes, allowed in saved architectures (see :func:`chainrule.io.registered_types`)."""
+"""The preset classes; each registers itself with :func:`chainrule.io.register_module`."""
 
 LARGE_DATASET = 20_000
 """Training sets with at least this many samples get a preset's ``large_epochs`` instead of ``epochs``."""

@@ -6,7 +6,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import io, nn, optim, presets
-from chainrule.io import ModelFileError
+from chainrule.io import ModelFileError, atomic
 
 
 def outputs_equal(a, b, x):
@@ -163,7 +163,7 @@ def test_shape_mismatch(tmp_path):
     model, path = _good(tmp_path)
     tensors = {k: np.asarray(v, order="C") for k, v in model.state_dict().items()}
     tensors["0.weight"] = np.zeros((5, 3), dtype=np.float32)
-    document = io._architecture_document(model)
+    document = io.architecture_document(model)
     _rewrite(path, tensors, {"format": "chainrule.model", "chainrule_config": json.dumps(document)})
     with pytest.raises(ModelFileError, match=r"0.weight has shape \(5, 3\) but the architecture needs \(2, 3\)"):
         cr.load(path)
@@ -188,7 +188,7 @@ def test_plain_safetensors_with_config_json(tmp_path):
     _rewrite(folder / "model.safetensors", {k: np.ascontiguousarray(v) for k, v in model.state_dict().items()}, None)
     with pytest.raises(ModelFileError, match="no architecture"):
         cr.load(folder)
-    (folder / "config.json").write_text(json.dumps(io._architecture_document(model)))
+    (folder / "config.json").write_text(json.dumps(io.architecture_document(model)))
     np.testing.assert_array_equal(cr.load(folder)[0].weight.data, model[0].weight.data)
 
 
@@ -201,7 +201,7 @@ def test_failed_save_leaves_old_model_intact(tmp_path, monkeypatch):
         handle.write(data[: len(data) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr(io, "_write_file", half_then_fail)
+    monkeypatch.setattr(atomic, "_write_file", half_then_fail)
     with pytest.raises(OSError, match="disk full"):
         io.save(nn.Sequential(nn.Linear(3, 2)), tmp_path / "m")
     after = {name: (tmp_path / "m" / name).read_bytes() for name in os.listdir(tmp_path / "m")}

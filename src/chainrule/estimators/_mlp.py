@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import math
-import os
 import warnings
 from numbers import Integral, Real
 
@@ -48,7 +46,7 @@ from .. import functional as F
 from .. import nn, optim
 from ..autograd import no_grad
 from ..backend import host as np
-from ..io import ESTIMATOR_FILE
+from ..io import register_estimator
 from ..tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -56,7 +54,6 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 _ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 _SOLVERS = ("lbfgs", "sgd", "adam")
 _SCHEDULES = ("constant", "invscaling", "adaptive")
-ESTIMATOR_FORMAT = "chainrule.estimator"
 
 
 def _activation_module(name: str):
@@ -554,21 +551,18 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------- save/load
     def save(self, path) -> str:
-        """Save the fitted estimator to a folder: chainrule's model files + ``estimator.json``.
+        """Save the fitted estimator to a folder, written as one atomic unit.
 
         The folder holds ``model.safetensors`` and ``config.json`` (the network,
-        which :func:`chainrule.io.load_model` reads alone) and ``estimator.json`` with the hyperparameters and the fitted
-        attributes that are not weights (``classes_``, ``loss_curve_``, …). No
-        pickle: reload with :meth:`load` or :func:`chainrule.load`. ``chainrule.save(est, path)``
-        calls this method. The optimizer state is not saved.
+        which :func:`chainrule.io.load_model` reads alone) and ``estimator.json``
+        with the hyperparameters and the fitted attributes that are not weights
+        (``classes_``, ``loss_curve_``, …). No pickle: reload with :meth:`load`
+        or :func:`chainrule.load`; ``chainrule.save(est, path)`` calls this
+        method. The optimizer state is not saved.
         """
         from .. import io
 
         check_is_fitted(self)
-        path = os.fspath(path)
-        if path.endswith(".safetensors"):
-            raise ValueError(f"{type(self).__name__}.save: path must be a folder, received a file name {path!r}")
-        io.save(self.model_, path)
         params = self.get_params()
         params["dtype"] = np.dtype(params["dtype"]).name
         if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
@@ -596,40 +590,22 @@ class _BaseMLP(BaseEstimator):
         if hasattr(self, "feature_names_in_"):
             fitted["feature_names_in_"] = [str(v) for v in self.feature_names_in_]
         fitted.update(self._extra_fitted_json())
-        document = {"format": ESTIMATOR_FORMAT, "version": 1, "estimator": type(self).__name__,
-                    "params": params, "fitted": fitted}
-        io.atomic_write_bytes(os.path.join(path, ESTIMATOR_FILE),
-                              json.dumps(document, indent=2).encode("utf-8"))
-        return path
+        return io.save_estimator(path, self, self.model_, params=params, fitted=fitted)
 
     @classmethod
     def load(cls, path):
-        """Load an estimator saved by :meth:`save` (weights through :func:`chainrule.load`)."""
+        """Load an estimator saved by :meth:`save` (every field checked; a bad one raises ModelFileError)."""
         from .. import io
 
-        path = os.fspath(path)
-        file = os.path.join(path, ESTIMATOR_FILE)
-        if not os.path.isfile(file):
-            raise ValueError(f"{cls.__name__}.load: {path!r} has no {ESTIMATOR_FILE}; save it with est.save(path)")
-        with open(file, encoding="utf-8") as handle:
-            try:
-                document = json.load(handle)
-            except ValueError as error:
-                raise ValueError(f"{cls.__name__}.load: {file} is not valid JSON ({error})") from None
-        if document.get("format") != ESTIMATOR_FORMAT or document.get("estimator") != cls.__name__:
-            raise ValueError(
-                f"{cls.__name__}.load: {file} holds a {document.get('estimator')!r}, expected {cls.__name__!r}"
-            )
-        params = dict(document["params"])
+        params, fitted, model, _file = io.read_estimator(path, cls)
+        params = dict(params)
         params["dtype"] = np.dtype(params["dtype"]).type
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
         if isinstance(params.get("class_weight"), list):
             params["class_weight"] = {k: v for k, v in params["class_weight"]}
         est = cls(**params)
         est._validate_hyperparameters()
-        fitted = document["fitted"]
-        est.model_ = io.load_model(path)
-        est.model_.eval()
+        est.model_ = model
         for name, value in fitted.items():
             if name in ("feature_names_in_",):
                 value = np.asarray(value, dtype=object)
@@ -657,6 +633,7 @@ def _json_scalar(value):
     return value
 
 
+@register_estimator
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier, scikit-learn's ``MLPClassifier`` on chainrule.
 
@@ -883,6 +860,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return tags
 
 
+@register_estimator
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor, scikit-learn's ``MLPRegressor`` on chainrule.
 

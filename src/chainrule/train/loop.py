@@ -95,21 +95,11 @@ class Trainer:
         from .. import io
 
         checkpoint = io.load_checkpoint(path)
-        io._load_weights(self.model, checkpoint.model_state, checkpoint.path)
-        if checkpoint.optimizer_state is not None:
-            saved, current = checkpoint.optimizer_type, type(self.optimizer).__name__
-            if saved != current:
-                raise ValueError(f"fit: resume_from holds a {saved} optimizer state, "
-                                 f"but the optimizer is a {current}")
-            self.optimizer.load_state_dict(checkpoint.optimizer_state)
-        generators = self.generators()
-        for name, state in checkpoint.rng.items():
-            if name in generators:
-                io.restore_generator(generators[name], state)
+        checkpoint.restore(self.model, self.optimizer, generators=self.generators(),
+                           callbacks=self.callbacks)
         if checkpoint.history:
             restored = History.from_dict(checkpoint.history)
             self.history.history, self.history.epoch = restored.history, restored.epoch
-        self.callbacks.load_state_dict(checkpoint.callbacks or {})
         self.initial_epoch = self.epochs_completed = checkpoint.epoch
 
 

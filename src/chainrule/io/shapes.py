@@ -1,0 +1,136 @@
+"""The tensors each library layer's config implies, computed without building the layer.
+
+A loader compares these with the tensors a file holds before it constructs
+anything, so a few-byte file whose config declares ``Linear(12000, 12000)``
+is refused without allocating the 576 MB the layer would need. Each entry
+maps a type name to a function ``config → {name: (shape, kind)}`` with kind
+``"float"`` (parameters, float buffers) or ``"int"`` (counters such as
+``num_batches_tracked``). Raising ``ValueError``/``TypeError`` means the
+config itself is invalid.
+"""
+
+from __future__ import annotations
+
+from .errors import MAX_MODULES
+
+__all__ = ["LIBRARY_STATE_SHAPES"]
+
+
+def _size(config: dict, key: str, default=None) -> int:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{key} must be a positive int, received {value!r}")
+    return value
+
+
+def _sizes(config: dict, key: str, count: int, default=None) -> tuple[int, ...]:
+    value = config.get(key, default)
+    values = [value] * count if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(values, list) or len(values) != count:
+        raise ValueError(f"{key} must be an int or a list of {count} ints, received {value!r}")
+    return tuple(_size({key: v}, key) for v in values)
+
+
+def _flag(config: dict, key: str, default: bool) -> bool:
+    value = config.get(key, default)
+    if not isinstance(value, bool):
+        raise TypeError(f"{key} must be true or false, received {value!r}")
+    return value
+
+
+def _linear(config: dict) -> dict:
+    n_in, n_out = _size(config, "in_features"), _size(config, "out_features")
+    shapes = {"weight": ((n_out, n_in), "float")}
+    if _flag(config, "bias", True):
+        shapes["bias"] = ((n_out,), "float")
+    return shapes
+
+
+def _conv(spatial: int):
+    def shapes(config: dict) -> dict:
+        n_in, n_out = _size(config, "in_channels"), _size(config, "out_channels")
+        groups = _size(config, "groups", 1)
+        kernel = _sizes(config, "kernel_size", spatial)
+        if n_in % groups or n_out % groups:
+            raise ValueError(f"in_channels and out_channels must be divisible by groups={groups}")
+        found = {"weight": ((n_out, n_in // groups, *kernel), "float")}
+        if _flag(config, "bias", True):
+            found["bias"] = ((n_out,), "float")
+        return found
+
+    return shapes
+
+
+def _embedding(config: dict) -> dict:
+    return {"weight": ((_size(config, "num_embeddings"), _size(config, "embedding_dim")), "float")}
+
+
+def _batch_norm(config: dict) -> dict:
+    features = _size(config, "num_features")
+    found = {}
+    if _flag(config, "affine", True):
+        found.update(weight=((features,), "float"), bias=((features,), "float"))
+    if _flag(config, "track_running_stats", True):
+        found.update(
+            running_mean=((features,), "float"),
+            running_var=((features,), "float"),
+            num_batches_tracked=((), "int"),
+        )
+    return found
+
+
+def _layer_norm(config: dict) -> dict:
+    normalized = config.get("normalized_shape")
+    normalized = (
+        [normalized]
+        if isinstance(normalized, int) and not isinstance(normalized, bool)
+        else normalized
+    )
+    if not isinstance(normalized, list) or not normalized:
+        raise ValueError(
+            f"normalized_shape must be an int or a non-empty list, received {normalized!r}"
+        )
+    shape = _sizes({"normalized_shape": normalized}, "normalized_shape", len(normalized))
+    found = {}
+    if _flag(config, "elementwise_affine", True):
+        found["weight"] = (shape, "float")
+        if _flag(config, "bias", True):
+            found["bias"] = (shape, "float")
+    return found
+
+
+def _recurrent(gates: int):
+    def shapes(config: dict) -> dict:
+        n_in, hidden = _size(config, "input_size"), _size(config, "hidden_size")
+        layers = _size(config, "num_layers", 1)
+        if layers > MAX_MODULES:
+            raise ValueError(f"num_layers must be at most {MAX_MODULES}, received {layers}")
+        directions = 2 if _flag(config, "bidirectional", False) else 1
+        bias = _flag(config, "bias", True)
+        found = {}
+        for layer in range(layers):
+            layer_in = n_in if layer == 0 else hidden * directions
+            for suffix in [f"_l{layer}", f"_l{layer}_reverse"][:directions]:
+                found["weight_ih" + suffix] = ((gates * hidden, layer_in), "float")
+                found["weight_hh" + suffix] = ((gates * hidden, hidden), "float")
+                if bias:
+                    found["bias_ih" + suffix] = ((gates * hidden,), "float")
+                    found["bias_hh" + suffix] = ((gates * hidden,), "float")
+        return found
+
+    return shapes
+
+
+LIBRARY_STATE_SHAPES = {
+    "Linear": _linear,
+    "Conv1d": _conv(1),
+    "Conv2d": _conv(2),
+    "Embedding": _embedding,
+    "BatchNorm1d": _batch_norm,
+    "BatchNorm2d": _batch_norm,
+    "LayerNorm": _layer_norm,
+    "RNN": _recurrent(1),
+    "LSTM": _recurrent(4),
+    "GRU": _recurrent(3),
+}
+"""Type name → the function giving the state that type's config implies (library layers with state)."""
