@@ -5,10 +5,11 @@ forward and backward sit side by side in its module.
 """
 
 from .. import tensor as _tensor_module
-from . import activation_extra, conv, normalization, pool, recurrent
+from . import conv, normalization, pool, recurrent
 from .activation import dropout, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .activation_extra import elu, hardtanh, mish, prelu, silu, softplus
 from .conv import *
+from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .elementwise import (
     abs,
     add,
@@ -27,6 +28,8 @@ from .elementwise import (
     sub,
     where,
 )
+from .encoding import one_hot
+from .feature_dropout import dropout1d, dropout2d
 from .linalg import linear, matmul
 from .loss import (
     binary_cross_entropy,
@@ -42,6 +45,7 @@ from .normalization import *
 from .pool import *
 from .recurrent import *
 from .reduce import max, mean, min, sum, var
+from .resample import adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d, interpolate
 from .shape import (
     cat,
     clone,
@@ -60,6 +64,9 @@ _tensor_module.F = __import__(__name__, fromlist=["_"])
 
 __all__ = [
     "abs",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
     "add",
     "astype",
     "binary_cross_entropy",
@@ -67,14 +74,21 @@ __all__ = [
     "cat",
     "clip",
     "clone",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "cross_entropy",
     "div",
     "dropout",
+    "dropout1d",
+    "dropout2d",
+    "elu",
     "exp",
     "flatten",
     "gelu",
     "getitem",
+    "hardtanh",
     "huber_loss",
+    "interpolate",
     "l1_loss",
     "leaky_relu",
     "linear",
@@ -86,18 +100,23 @@ __all__ = [
     "mean",
     "min",
     "minimum",
+    "mish",
     "mse_loss",
     "mul",
     "neg",
     "nll_loss",
+    "one_hot",
     "pad",
     "permute",
     "pow",
+    "prelu",
     "relu",
     "reshape",
     "sigmoid",
+    "silu",
     "smooth_l1_loss",
     "softmax",
+    "softplus",
     "sqrt",
     "square",
     "squeeze",
@@ -110,5 +129,4 @@ __all__ = [
     "var",
     "where",
 ]
-__all__ += activation_extra.__all__
 __all__ += conv.__all__ + normalization.__all__ + pool.__all__ + recurrent.__all__

@@ -1,6 +1,6 @@
 """Neural-network modules with PyTorch's names, shapes and parameter layouts."""
 
-from . import init
+from . import init, utils
 from .activation import (
     ELU,
     GELU,
@@ -10,15 +10,23 @@ from .activation import (
     Mish,
     PReLU,
     ReLU,
-    SiLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softplus,
     Tanh,
 )
-from .container import Flatten, ModuleList, Sequential
-from .conv import Conv1d, Conv2d
-from .dropout import Dropout
+from .container import (
+    Flatten,
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+    Unflatten,
+)
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .linear import Identity, Linear
 from .loss import (
@@ -32,11 +40,35 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module, Parameter
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .rnn import GRU, LSTM, RNN
+from .upsample import Upsample
 
 __all__ = [
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "Dropout1d",
+    "Dropout2d",
+    "GroupNorm",
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "ModuleDict",
+    "ParameterDict",
+    "ParameterList",
+    "Unflatten",
+    "Upsample",
+    "utils",
     "ELU",
     "Hardtanh",
     "Mish",

@@ -92,7 +92,9 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: expected a Module for {name!r}, received {type(module).__name__}")
+            raise TypeError(
+                f"add_module: expected a Module for {name!r}, received {type(module).__name__}"
+            )
         if module is None:
             self._modules[name] = None
             object.__setattr__(self, name, None)
@@ -116,7 +118,11 @@ class Module:
                 continue
             memo.add(id(module))
             yield name, module
-            children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items() if m is not None]
+            children = [
+                (f"{name}.{n}" if name else n, m)
+                for n, m in module._modules.items()
+                if m is not None
+            ]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -134,7 +140,9 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs; a parameter shared by several modules is listed once."""
         seen = set()
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
@@ -211,14 +219,18 @@ class Module:
                 raise TypeError(f"freeze: up_to must be a child name or index, received {up_to!r}")
             if isinstance(up_to, int):
                 if not -len(children) <= up_to < len(children):
-                    raise ValueError(f"freeze: up_to={up_to} is out of range for "
-                                     f"{len(children)} children {names}")
+                    raise ValueError(
+                        f"freeze: up_to={up_to} is out of range for "
+                        f"{len(children)} children {names}"
+                    )
                 last = up_to % len(children)
             elif up_to in names:
                 last = names.index(up_to)
             else:
-                raise ValueError(f"freeze: {type(self).__name__} has no child named {up_to!r}; "
-                                 f"its children are {names}")
+                raise ValueError(
+                    f"freeze: {type(self).__name__} has no child named {up_to!r}; "
+                    f"its children are {names}"
+                )
             targets = [module for _, module in children[: last + 1]]
         for target in targets:
             for module in target.modules():
@@ -245,9 +257,57 @@ class Module:
             else:
                 param.grad[...] = 0
 
-    def to(self, dtype) -> Module:
-        """Cast every floating parameter and buffer to ``dtype`` in place (e.g. numpy.float64)."""
-        dtype = xp.dtype(dtype)
+    def apply(self, fn) -> Module:
+        """Call ``fn(module)`` on every child (recursively, each subtree first), then on ``self``,
+        as PyTorch: the usual way to initialise a whole model. Returns ``self``.
+
+        Examples
+        --------
+        >>> import chainrule.nn as nn
+        >>> def zero_biases(m):
+        ...     if isinstance(m, nn.Linear):
+        ...         nn.init.zeros_(m.bias)
+        >>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)).apply(zero_biases)
+        >>> float(abs(model[0].bias.data).sum())
+        0.0
+        """
+        if not callable(fn):
+            raise TypeError(
+                f"{type(self).__name__}.apply: expected a callable, received {type(fn).__name__}"
+            )
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, *args, dtype=None, device=None) -> Module:
+        """Cast every floating parameter and buffer in place; PyTorch's call forms.
+
+        ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype) and the
+        keywords ``dtype=`` / ``device=``. The only device is the CPU (``"cpu"`` or
+        ``chainrule.device("cpu")``); another raises ValueError. Returns ``self``.
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) or type(arg).__name__ == "device":
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(getattr(device, "type", device)).split(":")[0] != "cpu":
+            raise ValueError(
+                f"{type(self).__name__}.to: only the 'cpu' device exists in chainrule, "
+                f"received {device!r}"
+            )
+        if dtype is None:
+            return self
+        try:
+            dtype = xp.dtype(dtype)
+        except TypeError:
+            raise TypeError(
+                f"{type(self).__name__}.to: expected a dtype, a device or a Tensor, "
+                f"received {dtype!r}"
+            ) from None
         for module in self.modules():
             for param in module._parameters.values():
                 if param is not None and is_float_dtype(param.dtype):
@@ -298,10 +358,16 @@ class Module:
                 continue
             value = state_dict[key]
             value = value.data if isinstance(value, Tensor) else xp.asarray(value)
-            current = module._parameters.get(name) if name in module._parameters else module._buffers.get(name)
+            current = (
+                module._parameters.get(name)
+                if name in module._parameters
+                else module._buffers.get(name)
+            )
             current_shape = None if current is None else tuple(current.shape)
             if current_shape is not None and tuple(value.shape) != current_shape:
-                mismatched.append(f"{key}: expected shape {current_shape}, received {tuple(value.shape)}")
+                mismatched.append(
+                    f"{key}: expected shape {current_shape}, received {tuple(value.shape)}"
+                )
         problems = []
         if strict and missing:
             problems.append("missing keys: " + ", ".join(missing))

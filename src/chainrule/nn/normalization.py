@@ -1,4 +1,4 @@
-"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d`` and ``LayerNorm``."""
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm`` and ``GroupNorm``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from . import init
 from .linear import as_input, check_positive_int, resolve_dtype
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -195,3 +195,70 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Group normalisation (Wu & He, 2018; PyTorch's ``nn.GroupNorm``).
+
+    The channels of each sample are split into ``num_groups`` groups, each standardised
+    over its channels and spatial positions: y = γ_c (x − μ_g)/√(var_g + eps) + β_c.
+    Independent of the batch size, so it behaves the same in training and evaluation.
+
+    Parameters
+    ----------
+    num_groups : int
+        Must divide ``num_channels``. 1 group normalises like LayerNorm over (C, *);
+        C groups is instance normalisation.
+    num_channels : int
+    eps : float
+    affine : bool
+        Learn per-channel ``weight`` (ones) and ``bias`` (zeros), each (C,).
+
+    Shapes: input (N, C, *) → the same.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule.nn as nn
+    >>> nn.GroupNorm(2, 4)(np.random.default_rng(0).normal(size=(3, 4, 5))).shape
+    (3, 4, 5)
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 dtype=None, generator=None):
+        super().__init__()
+        self.num_groups = check_positive_int("GroupNorm", "num_groups", num_groups)
+        self.num_channels = check_positive_int("GroupNorm", "num_channels", num_channels)
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps <= 0:
+            raise ValueError(f"GroupNorm: eps must be a positive number, received {eps!r}")
+        self.eps, self.affine = float(eps), bool(affine)
+        dtype = resolve_dtype("GroupNorm", dtype)
+        self._dtype = dtype
+        if self.affine:
+            self.weight = Parameter(xp.ones(self.num_channels, dtype=dtype), dtype=dtype)
+            self.bias = Parameter(xp.zeros(self.num_channels, dtype=dtype), dtype=dtype)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self, generator=None) -> None:
+        """PyTorch's default: weight ones, bias zeros (``generator`` unused)."""
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input) -> Tensor:
+        x = as_input(input, self.weight.dtype if self.affine else self._dtype)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"{self!r}: expected input of shape (N, {self.num_channels}, *), "
+                             f"received {tuple(x.shape)}")
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def get_config(self) -> dict:
+        return {"num_groups": self.num_groups, "num_channels": self.num_channels, "eps": self.eps,
+                "affine": self.affine}
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

@@ -1,4 +1,5 @@
-"""Pooling layers: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``.
+"""Pooling layers: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d`` and the adaptive
+``AdaptiveAvgPool1d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool1d``, ``AdaptiveMaxPool2d``.
 
 They hold no parameters; each forwards to the functional pool of the same
 name and checks its input first, naming the layer in the error.
@@ -15,7 +16,16 @@ from ..tensor import Tensor
 from .linear import as_input
 from .module import Module
 
-__all__ = ["AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "MaxPool1d",
+    "MaxPool2d",
+]
 
 
 class _PoolNd(Module):
@@ -34,8 +44,10 @@ class _PoolNd(Module):
             if any(v < low for v in getattr(self, arg)):
                 raise ValueError(f"{name}: expected {arg} ≥ {low}, received {getattr(self, arg)}")
         if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
-            raise ValueError(f"{name}: padding should be at most half of kernel_size, received "
-                             f"padding {self.padding} with kernel_size {self.kernel_size}")
+            raise ValueError(
+                f"{name}: padding should be at most half of kernel_size, received "
+                f"padding {self.padding} with kernel_size {self.kernel_size}"
+            )
 
     def reset_parameters(self, generator=None) -> None:
         """No parameters to initialise."""
@@ -47,7 +59,10 @@ class _PoolNd(Module):
         x = as_input(input, None)
         expected = f"(N, C, {', '.join(self.dims)})"
         if x.ndim != self.spatial + 2:
-            raise ValueError(f"{self._short_repr()}: expected input of shape {expected}, received {tuple(x.shape)}")
+            raise ValueError(
+                f"{self._short_repr()}: expected input of shape {expected}, "
+                f"received {tuple(x.shape)}"
+            )
         for size, k, p, d in zip(x.shape[2:], self.kernel_size, self.padding, self.dilation):
             if size + 2 * p < d * (k - 1) + 1:
                 raise ValueError(
@@ -62,8 +77,11 @@ class _PoolNd(Module):
 
     def get_config(self) -> dict:
         """The constructor arguments, JSON-serialisable."""
-        config = {"kernel_size": self._unpack(self.kernel_size), "stride": self._unpack(self.stride),
-                  "padding": self._unpack(self.padding)}
+        config = {
+            "kernel_size": self._unpack(self.kernel_size),
+            "stride": self._unpack(self.stride),
+            "padding": self._unpack(self.padding),
+        }
         if self.has_dilation:
             config["dilation"] = self._unpack(self.dilation)
         return config
@@ -96,12 +114,19 @@ class MaxPool2d(_PoolNd):
     (1, 3, 4, 4)
     """
 
-    def __init__(self, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
-                 padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1):
+    def __init__(
+        self,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] | None = None,
+        padding: int | Sequence[int] = 0,
+        dilation: int | Sequence[int] = 1,
+    ):
         super().__init__(kernel_size, stride, padding, dilation)
 
     def forward(self, input) -> Tensor:
-        return F.max_pool2d(self._input(input), self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool2d(
+            self._input(input), self.kernel_size, self.stride, self.padding, self.dilation
+        )
 
 
 class MaxPool1d(_PoolNd):
@@ -117,11 +142,15 @@ class MaxPool1d(_PoolNd):
     spatial = 1
     dims = ("L",)
 
-    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0, dilation: int = 1):
+    def __init__(
+        self, kernel_size: int, stride: int | None = None, padding: int = 0, dilation: int = 1
+    ):
         super().__init__(kernel_size, stride, padding, dilation)
 
     def forward(self, input) -> Tensor:
-        return F.max_pool1d(self._input(input), self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool1d(
+            self._input(input), self.kernel_size, self.stride, self.padding, self.dilation
+        )
 
 
 class AvgPool2d(_PoolNd):
@@ -145,8 +174,12 @@ class AvgPool2d(_PoolNd):
 
     has_dilation = False
 
-    def __init__(self, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
-                 padding: int | Sequence[int] = 0):
+    def __init__(
+        self,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] | None = None,
+        padding: int | Sequence[int] = 0,
+    ):
         super().__init__(kernel_size, stride, padding)
 
     def forward(self, input) -> Tensor:
@@ -174,7 +207,37 @@ class AvgPool1d(_PoolNd):
         return F.avg_pool1d(self._input(input), self.kernel_size, self.stride, self.padding)
 
 
-class AdaptiveAvgPool2d(Module):
+class _AdaptivePool2d(Module):
+    """Shared constructor and checks of the 2-D adaptive pools; a subclass sets ``_pool``."""
+
+    def __init__(self, output_size: int | Sequence[int | None]):
+        super().__init__()
+        if isinstance(output_size, (tuple, list)):
+            output_size = tuple(output_size)
+        adaptive_output_size(output_size, (1, 1), type(self).__name__)  # validates
+        self.output_size = output_size
+
+    def reset_parameters(self, generator=None) -> None:
+        """No parameters to initialise."""
+
+    def forward(self, input) -> Tensor:
+        x = as_input(input, None)
+        if x.ndim != 4:
+            raise ValueError(
+                f"{type(self).__name__}(output_size={self.output_size!r}): expected input "
+                f"of shape (N, C, H, W), received {tuple(x.shape)}"
+            )
+        return self._pool(x, self.output_size)
+
+    def get_config(self) -> dict:
+        size = self.output_size
+        return {"output_size": list(size) if isinstance(size, tuple) else size}
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size!r}"
+
+
+class AdaptiveAvgPool2d(_AdaptivePool2d):
     """Average pooling to a fixed output size (PyTorch's ``nn.AdaptiveAvgPool2d``).
 
     Output cell i along H averages rows ⌊i·H/Ho⌋ … ⌈(i + 1)·H/Ho⌉ − 1 (likewise W);
@@ -192,26 +255,74 @@ class AdaptiveAvgPool2d(Module):
     (2, 5, 1, 1)
     """
 
-    def __init__(self, output_size: int | Sequence[int | None]):
+    _pool = staticmethod(F.adaptive_avg_pool2d)
+
+
+class AdaptiveMaxPool2d(_AdaptivePool2d):
+    """Max pooling to a fixed output size (PyTorch's ``nn.AdaptiveMaxPool2d``), with the
+    windows of :class:`AdaptiveAvgPool2d`; the gradient goes to each window's maximum.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule.nn as nn
+    >>> nn.AdaptiveMaxPool2d((2, 3))(np.ones((2, 5, 7, 7))).shape
+    (2, 5, 2, 3)
+    """
+
+    _pool = staticmethod(F.adaptive_max_pool2d)
+
+
+class _AdaptivePool1d(Module):
+    def __init__(self, output_size: int):
         super().__init__()
-        if isinstance(output_size, (tuple, list)):
-            output_size = tuple(output_size)
-        adaptive_output_size(output_size, (1, 1), "AdaptiveAvgPool2d")  # validates
+        name = type(self).__name__
+        if isinstance(output_size, bool) or not isinstance(output_size, int) or output_size < 1:
+            raise ValueError(f"{name}: output_size must be an int ≥ 1, received {output_size!r}")
         self.output_size = output_size
 
     def reset_parameters(self, generator=None) -> None:
         """No parameters to initialise."""
 
-    def forward(self, input) -> Tensor:
+    def _input(self, input) -> Tensor:
         x = as_input(input, None)
-        if x.ndim != 4:
-            raise ValueError(f"AdaptiveAvgPool2d(output_size={self.output_size!r}): expected input of shape "
-                             f"(N, C, H, W), received {tuple(x.shape)}")
-        return F.adaptive_avg_pool2d(x, self.output_size)
+        if x.ndim != 3:
+            raise ValueError(
+                f"{type(self).__name__}(output_size={self.output_size}): expected input of "
+                f"shape (N, C, L), received {tuple(x.shape)}"
+            )
+        return x
 
     def get_config(self) -> dict:
-        size = self.output_size
-        return {"output_size": list(size) if isinstance(size, tuple) else size}
+        return {"output_size": self.output_size}
 
     def extra_repr(self) -> str:
-        return f"output_size={self.output_size!r}"
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePool1d):
+    """Average pooling of (N, C, L) to (N, C, output_size) (PyTorch's ``nn.AdaptiveAvgPool1d``):
+    output i averages positions ⌊i·L/Lo⌋ … ⌈(i + 1)·L/Lo⌉ − 1.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule.nn as nn
+    >>> nn.AdaptiveAvgPool1d(1)(np.ones((2, 5, 9))).shape
+    (2, 5, 1)
+    """
+
+    def forward(self, input) -> Tensor:
+        return F.adaptive_avg_pool1d(self._input(input), self.output_size)
+
+
+class AdaptiveMaxPool1d(_AdaptivePool1d):
+    """Max pooling of (N, C, L) to (N, C, output_size), the windows of :class:`AdaptiveAvgPool1d`.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule.nn as nn
+    >>> nn.AdaptiveMaxPool1d(3)(np.ones((2, 5, 9))).shape
+    (2, 5, 3)
+    """
+
+    def forward(self, input) -> Tensor:
+        return F.adaptive_max_pool1d(self._input(input), self.output_size)
