@@ -308,26 +308,56 @@ def cnn_layout(spatial) -> tuple[list[int], int]:
     return channels, 5 if len(spatial) == 1 else 3
 
 
-def build_preset(name: str, input_shape, num_outputs: int, image_shape=None) -> nn.Module:
+def build_preset(name: str, input_shape, num_outputs: int, image_shape=None, *, hidden=None,
+                 dropout: float | None = None) -> nn.Module:
     """Build preset ``name`` for samples of ``input_shape`` and ``num_outputs`` outputs.
 
     ``image_shape`` (a data set's channels-first layout, e.g. (1, 8, 8) for
     digits' 64 features) is used by the cnn and recurrent presets when given.
     The sizes follow the data's shape only (see :data:`PRESETS` for the layers
     and :func:`cnn_layout`), never its name.
+
+    Parameters
+    ----------
+    hidden : list of int, optional
+        mlp: the hidden widths (default [512, 256]); cnn: one width, of the
+        hidden Linear layer (default 128); gru/lstm: the hidden size, once per
+        stacked layer (default [64]).
+    dropout : float, optional
+        mlp (default 0.5) and cnn (default 0.3) only.
+
+    Examples
+    --------
+    >>> build_preset("mlp", [4], 3, hidden=[8, 8], dropout=0.0).get_config()["hidden"]
+    [8, 8]
     """
     if name not in PRESETS:
         raise ValueError(f"model preset: unknown preset {name!r}; expected one of {preset_names()} or a config .json")
+    if dropout is not None and not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
+        raise ValueError(f"model preset: dropout must be a number in [0, 1), received {dropout!r}")
+    hidden = None if hidden is None else [_positive(name, "hidden", h) for h in hidden]
     spatial = list(image_shape) if image_shape else list(input_shape)
     if name == "mlp":
-        return MLP(list(input_shape), num_outputs, hidden=[512, 256], dropout=0.5)
+        return MLP(list(input_shape), num_outputs, hidden=hidden or [512, 256],
+                   dropout=0.5 if dropout is None else dropout)
     if name == "cnn":
+        if hidden is not None and len(hidden) != 1:
+            raise ValueError(f"model preset cnn: hidden takes one width (its hidden Linear layer), "
+                             f"received {hidden}")
         if len(spatial) == 1:
             spatial = [1, spatial[0]]  # a flat feature vector as a one-channel signal
         channels, kernel_size = cnn_layout(spatial[1:])
-        return CNN(spatial, num_outputs, channels=channels, kernel_size=kernel_size, hidden=128, dropout=0.3,
+        return CNN(spatial, num_outputs, channels=channels, kernel_size=kernel_size,
+                   hidden=hidden[0] if hidden else 128, dropout=0.3 if dropout is None else dropout,
                    batch_norm=True)
-    return RecurrentNet(spatial, num_outputs, cell=name, hidden_size=64)
+    if dropout is not None:
+        raise ValueError(f"model preset {name}: the recurrent presets have no dropout; "
+                         f"received dropout={dropout}")
+    if hidden is not None and len(set(hidden)) != 1:
+        raise ValueError(f"model preset {name}: hidden gives one size per stacked layer, all "
+                         f"equal, received {hidden}")
+    return RecurrentNet(spatial, num_outputs, cell=name, hidden_size=hidden[0] if hidden else 64,
+                        num_layers=len(hidden) if hidden else 1)
 
 
 def preset_names_help() -> str:

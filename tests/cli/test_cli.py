@@ -55,18 +55,19 @@ def test_resume_continues_from_checkpoint(trained_run, tmp_path, capsys):
 def test_predict_prints_labels(trained_run, tmp_path, capsys, suffix):
     from chainrule.data import datasets
 
-    X = datasets.load("digits", split="test")[0][:5]  # already in the model's scale
+    bundle = datasets.load("digits")
+    X = bundle.X_test[:5]  # already in the model's scale
     path = tmp_path / f"x{suffix}"
     if suffix == ".npy":
         np.save(path, X)
     else:
-        np.savetxt(path, X, delimiter=",", header=",".join(f"f{i}" for i in range(64)), comments="")
+        np.savetxt(path, X, delimiter=",", header=",".join(bundle.feature_names), comments="")
     code, out, _ = run(capsys, "predict", str(trained_run), str(path), "--no-preprocess")
     assert code == 0
     labels = [int(line) for line in out.split()]
     assert len(labels) == 5 and all(0 <= v < 10 for v in labels)
     code, _, _ = run(capsys, "predict", str(trained_run), str(path), "--no-preprocess", "--out", str(tmp_path / "p.npy"))
-    assert code == 0 and np.load(tmp_path / "p.npy").tolist() == labels
+    assert code == 0 and np.load(tmp_path / "p.npy").tolist() == [str(v) for v in labels]
 
 
 def test_predict_idx(trained_run, tmp_path, capsys):
@@ -177,7 +178,8 @@ def test_failed_run_keeps_the_good_model(trained_run, tmp_path, capsys, monkeypa
     out = tmp_path / "run"
     shutil.copytree(trained_run, out)
     before = (out / "model" / "model.safetensors").read_bytes()
-    code, _, err = run(capsys, "train", "--out", str(out), "--epochs", "1", "--no-progress")
+    code, _, err = run(capsys, "train", "--out", str(out), "--epochs", "1", "--no-progress",
+                       "--overwrite")
     assert code == 2 and "simulated crash" in err
     assert (out / "model" / "model.safetensors").read_bytes() == before
 
@@ -213,7 +215,7 @@ def test_predict_refuses_wrong_sizes_and_nan(trained_run, tmp_path, capsys):
     data[1, 5] = np.nan
     np.save(nan, data)
     code, _, err = run(capsys, "predict", str(trained_run), str(nan))
-    assert code == 2 and "1 NaN or infinite value; the first is at sample 1, position (5,)" in err
+    assert code == 2 and "1 NaN or infinite value; the first is at record 1, position (5,)" in err
     good = tmp_path / "good.npy"
     np.save(good, np.zeros((2, 64), dtype=np.float32))
     code, _, err = run(capsys, "predict", str(trained_run), str(good), "--out", str(tmp_path / "nowhere" / "p.csv"))

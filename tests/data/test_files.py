@@ -5,7 +5,14 @@ import gzip
 import numpy as np
 import pytest
 
-from chainrule.data.datasets import DatasetNotFoundError, load, read_idx, write_idx
+from chainrule.data.datasets import (
+    DataFormatError,
+    DatasetNotFoundError,
+    NonFiniteValueError,
+    load,
+    read_idx,
+    write_idx,
+)
 from chainrule.data.datasets.files import find_fashion_mnist
 
 
@@ -158,8 +165,9 @@ def test_csv_target_by_index_and_task_override(tmp_path):
 def test_csv_non_numeric_feature_names_column_and_row(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("x1,x2,target\n1,2,0\n3,oops,1\n")
-    with pytest.raises(ValueError, match=r"'oops' in column 'x2' at data row 2 \(line 3\)"):
+    with pytest.raises(DataFormatError, match=r"'oops' in column 'x2' on line 3;") as caught:
         load(path)
+    assert caught.value.line == 3 and caught.value.path == str(path)
 
 
 def test_csv_nan_and_ragged_rows(tmp_path):
@@ -207,7 +215,8 @@ def test_npz_errors(tmp_path):
     X = np.ones((6, 2))
     X[4, 1] = np.inf
     np.savez(tmp_path / "inf.npz", X=X, y=np.arange(6) % 2, X_test=X, y_test=np.arange(6) % 2)
-    with pytest.raises(ValueError, match=r"X_train contains 1 NaN or infinite value; the first is at sample 4"):
+    with pytest.raises(NonFiniteValueError,
+                       match=r"array 'X' holds 1 NaN or infinite value; the first is at record 4"):
         load(tmp_path / "inf.npz")
     np.savez(tmp_path / "obj.npz", X=np.array([object(), object()], dtype=object), y=np.arange(2))
     with pytest.raises(ValueError, match="without pickle"):

@@ -34,7 +34,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from ._common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, CLIError, Parser
+from ._common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, CLIError, Parser, one_line
 
 __all__ = ["COMMANDS", "CLIError", "build_parser", "main"]
 
@@ -66,16 +66,23 @@ def build_parser() -> Parser:
     return parser
 
 
-def _one_line(error: BaseException) -> str:
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    filename = getattr(error, "filename", None)
-    if isinstance(error, OSError) and filename and str(filename) not in message:
-        message = f"{message}: {filename}"
-    return message
+def _quiet_broken_pipe() -> int:
+    """``chainrule datasets | head -2``: the reader left; stop quietly, as Unix tools do."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_OK
 
 
 def main(argv=None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    Errors print one line on stderr, ``chainrule: error: ...``, and return 2
+    (1 for a run that failed, such as a diverged training); Ctrl-C returns 130.
 
     Examples
     --------
@@ -83,28 +90,33 @@ def main(argv=None) -> int:
     chainrule 0.1.0
     0
     """
-    parser = build_parser()
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        if isinstance(exit_.code, int):
-            return exit_.code
-        return EXIT_OK if exit_.code is None else EXIT_ERROR
-    if getattr(args, "handler", None) is None:
-        parser.print_help()
-        return EXIT_ERROR
-    try:
-        return args.handler(args)
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exit_:
+            if isinstance(exit_.code, int):
+                return exit_.code
+            return EXIT_OK if exit_.code is None else EXIT_ERROR
+        if getattr(args, "handler", None) is None:
+            parser.print_help()
+            return EXIT_ERROR
+        status = args.handler(args)
+        sys.stdout.flush()
+        return status
     except KeyboardInterrupt:
-        if args.debug:
+        if debug:
             raise
         print("chainrule: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except Exception as error:
-        if args.debug:
+        if debug:
             raise
-        print(f"chainrule: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_ERROR
+        print(f"chainrule: error: {one_line(error)}", file=sys.stderr)
+        return getattr(error, "exit_status", EXIT_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,7 +16,11 @@ EXIT_INTERRUPTED = 130
 
 
 class CLIError(Exception):
-    """A user-facing error: printed as one line, exit status 2."""
+    """A user-facing error: printed as one line; the exit status is ``exit_status`` (2)."""
+
+    def __init__(self, message: str, *, exit_status: int = EXIT_ERROR):
+        super().__init__(message)
+        self.exit_status = exit_status
 
 
 class Parser(argparse.ArgumentParser):
@@ -26,6 +30,15 @@ class Parser(argparse.ArgumentParser):
         sub = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
         print(f"chainrule: error: {sub}{message} (see --help)", file=sys.stderr)
         raise SystemExit(EXIT_ERROR)
+
+
+def one_line(error: BaseException) -> str:
+    """The error as one line; an OSError names its file, without the ``[Errno N]`` prefix."""
+    if isinstance(error, OSError) and error.strerror and not isinstance(error, CLIError):
+        names = [str(n) for n in (error.filename, error.filename2) if n]
+        return f"{error.strerror}: {' -> '.join(names)}" if names else error.strerror
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return message
 
 
 def add_command(subparsers, name: str, help_text: str, description: str, handler):
@@ -66,10 +79,15 @@ def xp():
     return module
 
 
-def load_data(name, standardize=True):
+def load_data(info: dict, data=None):
+    """The dataset a saved model was trained on (or ``data``), loaded as training loaded it."""
     from ..data import datasets
 
-    return datasets.load(name, standardize=standardize)
+    options = {} if info.get("target") is None else {"target": info["target"]}
+    same = data is None or data == info.get("data")
+    return datasets.load(data or info["data"], standardize=info.get("standardize", True),
+                         task=info.get("task"),
+                         test_data=info.get("test_data") if same else None, **options)
 
 
 def model_path(run_or_model):
@@ -82,10 +100,21 @@ def model_path(run_or_model):
 
 
 def load_model(run_or_model):
-    from .. import io
+    """(network, info) of a run folder, a model folder, a .safetensors file or an estimator
+    folder; for an estimator, ``info["estimator"]`` holds it and the network is its ``model_``.
+    """
+    from .. import io, nn
 
     path = model_path(run_or_model)
-    return io.load(path), io.read_info(path)
+    loaded = io.load(path)
+    if isinstance(loaded, nn.Module):
+        return loaded, io.read_info(path)
+    classes = getattr(loaded, "classes_", None)
+    features = int(getattr(loaded, "n_features_in_", 0) or 0)
+    info = {"estimator": loaded, "input_shape": [features] if features else None,
+            "task": "regression" if classes is None else "classification",
+            "class_names": None if classes is None else [str(c) for c in classes]}
+    return loaded.model_, info
 
 
 def table(headers, rows) -> str:

@@ -24,10 +24,12 @@ def run(args) -> int:
     from ..train import evaluate
 
     model, info = load_model(args.model)
-    data = args.data or info.get("data")
-    if not data:
+    if info.get("estimator") is not None:
+        raise CLIError(f"evaluate: {args.model} is a scikit-learn estimator; use its score() "
+                       "or 'chainrule predict'")
+    if not (args.data or info.get("data")):
         raise CLIError("evaluate: --data is required (the model does not record its dataset)")
-    bundle = load_data(data, standardize=info.get("standardize", True))
+    bundle = load_data(info, args.data)
     loss, metrics = task_setup(bundle)
     X, y = (bundle.X_test, bundle.y_test) if args.split == "test" else (bundle.X_train,
                                                                          bundle.y_train)

@@ -18,6 +18,11 @@ sine            regression       generated
 
 A path loads a folder of MNIST-format IDX files, a ``.csv`` file or a ``.npz``
 file. :func:`list_datasets` says which named sets work on this machine.
+
+File loaders raise one error type per kind of problem (see
+:mod:`chainrule.data.datasets.errors`), naming the file and the line or record,
+and never read more than ``max_bytes`` (:data:`DEFAULT_MAX_BYTES`) from a file,
+counting decompressed and declared sizes.
 """
 
 from __future__ import annotations
@@ -27,31 +32,56 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._bundle import DatasetBundle, DatasetInfo, DatasetNotFoundError
+from ._bundle import DatasetBundle, DatasetInfo
+from .errors import (
+    DEFAULT_MAX_BYTES,
+    DataContentError,
+    DataFileError,
+    DataFormatError,
+    DatasetNotFoundError,
+    DataTooLargeError,
+    NonFiniteValueError,
+)
 from .bundled import SKLEARN_SETS, load_sklearn_set, sklearn_available
 from .files import (
     FASHION_MNIST_CLASSES,
+    csv_layout,
     find_fashion_mnist,
+    idx_images_as_float,
     load_csv,
     load_fashion_mnist,
     load_idx_folder,
     load_npz,
+    read_csv_columns,
     read_idx,
+    read_npy,
+    read_npz,
     write_idx,
 )
 from .generated import load_mnist1d, load_sine, load_spirals, load_xor, make_mnist1d
 
 __all__ = [
     "DEFAULT_DATASET",
+    "DEFAULT_MAX_BYTES",
     "FASHION_MNIST_CLASSES",
+    "DataContentError",
+    "DataFileError",
+    "DataFormatError",
+    "DataTooLargeError",
     "DatasetBundle",
     "DatasetInfo",
     "DatasetNotFoundError",
+    "NonFiniteValueError",
     "available",
+    "csv_layout",
+    "idx_images_as_float",
     "list_datasets",
     "load",
     "make_mnist1d",
+    "read_csv_columns",
     "read_idx",
+    "read_npy",
+    "read_npz",
     "write_idx",
 ]
 
@@ -172,7 +202,8 @@ def _call_loader(entry_name: str, loader: Callable, kwargs: dict):
 
 def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None, seed: int = 0,
          root: str | Path | None = None, test_size: float | None = None, task: str | None = None,
-         standardize: bool | None = None, **options):
+         standardize: bool | None = None, test_data: str | Path | None = None,
+         max_bytes: int | None = None, **options):
     """Load a dataset by name or from a path.
 
     Parameters
@@ -198,6 +229,12 @@ def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None
         Standardise features with training-set statistics (stored in
         ``feature_mean``/``feature_scale``). None means the set's default: on for
         iris, wine, breast-cancer; off for the rest.
+    test_data : str or Path, optional
+        For a ``.csv`` or ``.npz`` path: a second file of the same kind holding
+        the test split (then all of ``name_or_path`` is training data).
+    max_bytes : int, optional
+        For files: the most bytes read from one file, decompressed and declared
+        sizes included (default :data:`DEFAULT_MAX_BYTES`).
     **options
         Per-set options: ``n_samples``, ``noise`` (xor, spirals, sine),
         ``num_classes`` (spirals), ``num_samples`` (mnist1d); ``target``,
@@ -210,8 +247,10 @@ def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None
     Raises
     ------
     ValueError
-        Unknown name (the message lists the known ones), invalid data (length
-        mismatch, labels out of range, NaN/inf, non-numeric CSV values).
+        Unknown name (the message lists the known ones); for files, a
+        :class:`DataFileError` subclass: :class:`DataFormatError`,
+        :class:`NonFiniteValueError`, :class:`DataContentError`,
+        :class:`DataTooLargeError`, naming the file and the line or record.
     DatasetNotFoundError
         A path or a dataset's files that do not exist (a FileNotFoundError).
 
@@ -229,6 +268,14 @@ def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None
     if not isinstance(name_or_path, (str, Path)):
         raise TypeError(f"load: expected a dataset name or a path, received {type(name_or_path).__name__}")
     kwargs = dict(options, seed=seed)
+    if max_bytes is not None:
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+            raise ValueError(f"load: max_bytes must be a positive int, received {max_bytes!r}")
+        kwargs["max_bytes"] = max_bytes
+    if test_data is not None:
+        kwargs["test_path"] = Path(test_data).expanduser()
+        if not kwargs["test_path"].is_file():
+            raise DatasetNotFoundError(f"load: no such test file: {str(test_data)!r}")
     if test_size is not None:
         kwargs["test_size"] = test_size
     if standardize is not None:
@@ -236,6 +283,11 @@ def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None
     name = _canonical(str(name_or_path)) if isinstance(name_or_path, str) else None
     if name is not None:
         entry = _REGISTRY[name]
+        if test_data is not None:
+            raise ValueError(f"load: dataset {name!r} has its own test split; test_data applies "
+                             "to .csv and .npz files")
+        if max_bytes is not None and name != "fashion-mnist":
+            kwargs.pop("max_bytes")  # only file loaders read files
         if root is not None:
             if name != "fashion-mnist":
                 raise TypeError(f"load: dataset {name!r} does not read files; root applies to fashion-mnist")
@@ -260,6 +312,9 @@ def _load_path(path: Path, task, kwargs: dict, given: str):
             "a path to a folder of IDX files, a .csv file or a .npz file"
         )
     if path.is_dir():
+        if "test_path" in kwargs:
+            raise ValueError(f"load: {given!r} is a folder of IDX files with its own test split; "
+                             "test_data applies to .csv and .npz files")
         kwargs = {k: v for k, v in kwargs.items() if k not in ("seed", "test_size")}
         return _call_loader(str(path), _bind(load_idx_folder, path), dict(kwargs, task=task))
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()

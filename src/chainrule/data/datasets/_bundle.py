@@ -7,12 +7,9 @@ from dataclasses import dataclass, field
 from ...backend import xp
 from ...rng import get_generator
 from ..preprocessing import check_finite
+from .errors import DataContentError, DatasetNotFoundError
 
 __all__ = ["DatasetBundle", "DatasetInfo", "DatasetNotFoundError"]
-
-
-class DatasetNotFoundError(FileNotFoundError):
-    """A dataset's files are not where they were looked for; the message says how to get them."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +82,11 @@ class DatasetBundle:
         The standardisation already applied to ``X`` (``(X_raw - mean) / scale``
         with training-set statistics), to apply to new raw data at prediction
         time; None when the features were not standardised.
+    target_name : str or None
+        The target column's name (CSV files with a header).
+    notes : list of str
+        What the loader decided that a user should know (for example that
+        whole-number float targets were read as class labels).
     """
 
     name: str
@@ -102,6 +104,8 @@ class DatasetBundle:
     source: str = ""
     feature_mean: object = field(default=None, repr=False)
     feature_scale: object = field(default=None, repr=False)
+    target_name: str | None = None
+    notes: list = field(default_factory=list, repr=False)
 
     @property
     def num_features(self) -> int:
@@ -200,6 +204,9 @@ def finalize(
             raise TypeError(f"{name}: {label} must be numeric, received dtype {X.dtype}")
         if X.ndim < 2:
             raise ValueError(f"{name}: {label} must have shape (N, features...), received {X.shape}")
+    for label, X in (("training", X_train), ("test", X_test)):
+        if len(X) == 0:
+            raise DataContentError(name, f"the {label} split is empty")
     X_train = X_train.astype(xp.float32, copy=False)
     X_test = X_test.astype(xp.float32, copy=False)
     if X_train.shape[1:] != X_test.shape[1:]:
@@ -241,6 +248,9 @@ def finalize(
             raise ValueError(
                 f"{name}: expected {num_classes} class names, received {len(class_names)}"
             )
+        if len(xp.unique(y_train)) < 2:
+            raise DataContentError(name, "classification needs at least 2 classes in the "
+                                         f"training split, received only label {int(y_train[0])}")
     else:
         if y_train.dtype.kind not in "biuf" or y_test.dtype.kind not in "biuf":
             raise TypeError(f"{name}: regression targets must be numeric, received {y_train.dtype}")
