@@ -118,8 +118,8 @@ class DataParallel:
     Examples
     --------
     >>> from chainrule.distributed import DataParallel       # doctest: +SKIP
-    >>> history = fit(model, (X, y), loss="cross_entropy", optimizer=opt, epochs=5,
-    ...               batch_size=64, strategy=DataParallel())
+    >>> history = fit(model, (X, y), loss="cross_entropy", optimizer=opt,  # doctest: +SKIP
+    ...               epochs=5, batch_size=64, strategy=DataParallel())
     """
 
     def __init__(self, comm=None, *, ranks: int | None = None, sync_batchnorm: bool = True):

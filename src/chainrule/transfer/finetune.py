@@ -108,6 +108,8 @@ def param_groups(model: Module, lr: float, *, backbone_lr_scale: float = 0.1,
                  head: str | None = None) -> list[dict]:
     """Two optimizer parameter groups: the backbone at ``lr * backbone_lr_scale``, the head at ``lr``.
 
+    Examples
+    --------
     >>> from chainrule import nn, optim
     >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
     >>> opt = optim.SGD(param_groups(model, 0.1, backbone_lr_scale=0.5), lr=0.1)
