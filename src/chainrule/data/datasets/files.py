@@ -656,11 +656,11 @@ def load_csv(path, *, target=None, header=None, delimiter=None, task=None, seed=
     --------
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "points.csv")
-    >>> rows = ["x,y,label"] + [f"{i},{i % 3},{'ab'[i % 2]}" for i in range(20)]
+    >>> rows = ["x1,x2,label"] + [f"{i},{i % 3},{'ab'[i % 2]}" for i in range(20)]
     >>> _ = open(path, "w").write("\\n".join(rows))
     >>> bundle = load_csv(path)
     >>> bundle.class_names, bundle.feature_names
-    (['a', 'b'], ['x', 'y'])
+    (['a', 'b'], ['x1', 'x2'])
     """
     layout, target_col, feature_cols, X, targets, lines = _read_csv_file(
         path, target, header, delimiter, max_bytes)
