@@ -10,7 +10,7 @@ import time
 import pytest
 
 pytest.importorskip("mpi4py")
-from chainrule.distributed import launch as launcher  # noqa: E402
+from chainrule.distributed import launch as launcher
 
 try:
     launcher.find_mpiexec()

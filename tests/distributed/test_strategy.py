@@ -1,19 +1,23 @@
 """DataParallel's collectives, checked in one process with thread-simulated ranks."""
 
+import itertools
+
 import numpy as np
 import pytest
 from tests.distributed.fake_comm import run_ranks
 
 import chainrule as cr
-import chainrule.nn as nn
-import chainrule.optim as optim
+from chainrule import nn, optim
 from chainrule.distributed import DataParallel, DistributedSampler, LocalCommunicator, shard_bounds
 
 
 def mlp(seed, width=5):
-    cr.manual_seed(seed)
+    """A float64 MLP drawn from its own generator (the ranks are threads: no shared state)."""
+    rng = np.random.default_rng(seed)
     return nn.Sequential(
-        nn.Linear(3, width, dtype=np.float64), nn.ReLU(), nn.Linear(width, 2, dtype=np.float64)
+        nn.Linear(3, width, dtype=np.float64, generator=rng),
+        nn.ReLU(),
+        nn.Linear(width, 2, dtype=np.float64, generator=rng),
     )
 
 
@@ -72,7 +76,7 @@ def test_a_gradient_none_on_every_rank_stays_none():
         strategy.reduce_gradients(model.parameters(), 1, 2)
         return first.weight.grad, unused.weight.grad
 
-    (grad0, none0), (grad1, none1) = run_ranks(2, rank)
+    (grad0, none0), (_grad1, none1) = run_ranks(2, rank)
     assert none0 is None and none1 is None
     np.testing.assert_allclose(grad0, np.ones((2, 2)))
 
@@ -145,7 +149,7 @@ def test_one_process_is_main():
 def test_shard_bounds_cover_every_sample_once(n, size):
     pieces = [shard_bounds(n, r, size) for r in range(size)]
     assert pieces[0][0] == 0 and pieces[-1][1] == n
-    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(pieces))
     lengths = [stop - start for start, stop in pieces]
     assert max(lengths) - min(lengths) <= 1
 

@@ -9,7 +9,7 @@ import pytest
 from tests.distributed.fake_comm import run_ranks, shards
 
 import chainrule as cr
-import chainrule.nn as nn
+from chainrule import nn
 from chainrule.autograd import gradcheck
 from chainrule.distributed import (
     LocalCommunicator,

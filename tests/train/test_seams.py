@@ -61,8 +61,8 @@ class RecordingStrategy(Strategy):
         self.events = events
         self.rank = rank
 
-    def setup(self, model, optimizer):
-        self.events.append("setup")
+    def setup(self, model, optimizer, **run):
+        self.events.append(f"setup:{sorted(run)}")
 
     def shard(self, batch):
         x, y = batch
@@ -130,8 +130,9 @@ def test_loop_calls_every_strategy_method_and_hook_at_its_moment():
     epoch = ["epoch_begin{e}"]
     for b in range(2):
         epoch += [item.format(b=b) for item in batch]
-    epoch += ["reduce_metrics:['count', 'loss_sum']", "validation_end{e}:True", "epoch_end{e}"]
-    expected = ["setup", "train_begin"]
+    epoch += ["reduce_metrics:['count', 'loss_sum']", "shard2", "reduce_metrics:['count', 'loss_sum']",
+              "validation_end{e}:True", "epoch_end{e}"]
+    expected = ["setup:['data_size', 'generators']", "train_begin"]
     for e in range(2):
         expected += [item.format(e=e) for item in epoch]
     expected += ["barrier", "train_end", "teardown"]

@@ -26,9 +26,15 @@ import time
 
 from ..backend import host as np
 from ..backend import is_float_dtype, xp
+from ..train.strategy import Strategy
 from .comm import MPICommunicator, flat_buffer, launched_ranks, unflatten
 from .sampler import shard_bounds
-from .sync_batchnorm import convert_sync_batchnorm, revert_sync_batchnorm, set_communicator
+from .sync_batchnorm import (
+    convert_sync_batchnorm,
+    revert_sync_batchnorm,
+    set_communicator,
+    set_empty_shard,
+)
 
 __all__ = ["DataParallel"]
 
@@ -52,6 +58,9 @@ def _first_difference(descriptions) -> str:
             return f"rank 0 has {reference!r}, rank {rank} has {description!r}"
     return ""
 
+
+_LOOP_GENERATORS = ("fit", "data_loader")
+"""Generators that must draw the same numbers on every rank: the shuffling order."""
 
 _abort_hook_installed = False
 
@@ -83,7 +92,7 @@ def _abort_on_uncaught_exception(comm) -> None:
     _abort_hook_installed = True
 
 
-class DataParallel:
+class DataParallel(Strategy):
     """Synchronous data parallelism on MPI (mpi4py), the Horovod/ChainerMN pattern.
 
     Run the script under a launcher, one process per rank::
@@ -198,10 +207,12 @@ class DataParallel:
             state = _optimizer_arrays(optimizer)
             self.check_same("the optimizer state's shapes", [tuple(a.shape) for a in state])
             self.broadcast_arrays(state)
-        for generator in (generators or {}).values():
-            generator.bit_generator.state = self.comm.broadcast_object(
-                generator.bit_generator.state
-            )
+        for name, generator in sorted((generators or {}).items()):
+            generator.bit_generator.state = self.comm.broadcast_object(generator.bit_generator.state)
+            if name not in _LOOP_GENERATORS and self.rank > 0:
+                # A layer's generator (dropout masks) gets a stream of its own on each rank,
+                # 2^127 draws apart; otherwise every shard would draw the same masks.
+                generator.bit_generator.state = generator.bit_generator.jumped(self.rank).state
         if self.sync_batchnorm:
             convert_sync_batchnorm(model, self.comm)
             set_communicator(model, self.comm)
@@ -231,11 +242,12 @@ class DataParallel:
     # ------------------------------------------------------------ every step
     def shard(self, batch):
         """This process's contiguous rows of a global batch ``(x, y)`` (or of one array)."""
+        rows = len(batch[0]) if isinstance(batch, (tuple, list)) else len(batch)
+        start, stop = shard_bounds(rows, self.rank, self.world_size)
         if isinstance(batch, (tuple, list)):
-            n = len(batch[0])
-            start, stop = shard_bounds(n, self.rank, self.world_size)
-            return type(batch)(part[start:stop] for part in batch)
-        start, stop = shard_bounds(len(batch), self.rank, self.world_size)
+            if self._model is not None:
+                set_empty_shard(self._model, start == stop)
+            return type(batch)(_rows(part, start, stop) for part in batch)
         return batch[start:stop]
 
     def reduce_gradients(self, parameters, local_size: int, global_size: int) -> None:
@@ -312,3 +324,10 @@ def _optimizer_arrays(optimizer) -> list:
                 v for v in state.values() if isinstance(v, xp.ndarray) and v.flags.writeable
             )
     return arrays
+
+
+def _rows(part, start, stop):
+    """Rows ``start:stop`` of an array, or of each array of a tuple (targets with sample weights)."""
+    if isinstance(part, (tuple, list)):
+        return type(part)(p[start:stop] for p in part)
+    return part[start:stop]

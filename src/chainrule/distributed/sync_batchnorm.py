@@ -57,16 +57,20 @@ class SyncBatchNormTrain(Function):
         running_var=None,
         factor=0.1,
         eps=1e-5,
+        placeholder=False,
     ):
         channels = x.shape[1]
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, channels) + (1,) * (x.ndim - 2)
-        local_count = x.size // channels
-        totals = xp.empty(channels + 1, dtype=xp.float64)
-        totals[:channels] = x.sum(axis=axes)
+        # A placeholder input (the zero row of a process with an empty shard) takes part
+        # in the collectives but adds nothing to the statistics.
+        local_count = 0 if placeholder else x.size // channels
+        totals = xp.zeros(channels + 1, dtype=xp.float64)
+        if not placeholder:
+            totals[:channels] = x.sum(axis=axes)
         totals[channels] = local_count
         comm.allreduce_sum(totals)
-        count = int(round(totals[channels]))
+        count = round(totals[channels])
         if count <= 1:
             raise ValueError(
                 f"SyncBatchNorm: expected more than 1 value per channel over all processes when "
@@ -75,6 +79,8 @@ class SyncBatchNormTrain(Function):
         mean = (totals[:channels] / count).astype(x.dtype).reshape(shape)
         centred = x - mean
         squares = xp.ascontiguousarray((centred * centred).sum(axis=axes), dtype=xp.float64)
+        if placeholder:
+            squares[...] = 0
         comm.allreduce_sum(squares)
         var = (squares / count).astype(x.dtype).reshape(shape)
         inv_std = 1.0 / xp.sqrt(var + eps)
@@ -129,6 +135,7 @@ def sync_batch_norm(
     momentum: float | None = 0.1,
     eps: float = 1e-5,
     num_batches_tracked=None,
+    placeholder: bool = False,
 ) -> Tensor:
     """Training-mode batch normalisation with statistics over every process's batch.
 
@@ -144,6 +151,9 @@ def sync_batch_norm(
         ``allreduce_sum``; None is a world of one process (plain BatchNorm).
     momentum, eps, num_batches_tracked
         As for :func:`chainrule.functional.batch_norm`.
+    placeholder : bool
+        The input is a stand-in row of a process whose shard is empty: it joins
+        the all-reduces but adds nothing to the statistics or the gradients.
 
     Examples
     --------
@@ -172,6 +182,7 @@ def sync_batch_norm(
         running_var=running_var,
         factor=factor,
         eps=eps,
+        placeholder=placeholder,
     )
 
 
@@ -213,6 +224,7 @@ class SyncBatchNorm(_BatchNorm):
     ):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, generator)
         self.comm = None
+        self.empty_shard = False  # set by DataParallel.shard: the next input is a placeholder
         object.__setattr__(self, "replaced", None)  # the BatchNorm this layer stands in for
 
     def forward(self, input) -> Tensor:
@@ -242,6 +254,7 @@ class SyncBatchNorm(_BatchNorm):
             momentum=self.momentum,
             eps=self.eps,
             num_batches_tracked=self.num_batches_tracked,
+            placeholder=self.empty_shard,
         )
 
 
@@ -314,3 +327,10 @@ def set_communicator(module, comm) -> None:
     for layer in module.modules():
         if isinstance(layer, SyncBatchNorm):
             layer.comm = comm
+
+
+def set_empty_shard(module, empty: bool) -> None:
+    """Tell every SyncBatchNorm in ``module`` whether this process's next input is a placeholder."""
+    for layer in module.modules():
+        if isinstance(layer, SyncBatchNorm):
+            layer.empty_shard = bool(empty)

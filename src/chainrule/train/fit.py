@@ -134,7 +134,8 @@ def fit(model, train_data, *, loss, optimizer, epochs: int, batch_size: int = 32
     return history
 
 
-def evaluate(model, data, *, loss=None, metrics=(), batch_size: int = 256) -> dict:
+def evaluate(model, data, *, loss=None, metrics=(), batch_size: int = 256,
+             strategy=None) -> dict:
     """Loss and metrics of ``model`` on ``data``, computed under no_grad in eval mode.
 
     Parameters
@@ -142,6 +143,9 @@ def evaluate(model, data, *, loss=None, metrics=(), batch_size: int = 256) -> di
     data : (X, y) tuple, Dataset or DataLoader
     loss : str or callable, optional
     metrics : sequence of str or callable
+    strategy : Strategy, optional
+        With ``DataParallel`` each process evaluates its shard of every batch
+        and every process gets the exact figures of the whole data.
 
     Returns
     -------
@@ -152,7 +156,7 @@ def evaluate(model, data, *, loss=None, metrics=(), batch_size: int = 256) -> di
     loss_fn = None if loss is None else get_loss(loss)
     metric_fns = [get_metric(m) for m in metrics]
     return evaluate_batches(model, as_data(data, "data"), loss_fn, metric_fns, batch_size,
-                            model_dtype(model))
+                            model_dtype(model), strategy)
 
 
 def predict(model, X, *, batch_size: int = 256):

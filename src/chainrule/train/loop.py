@@ -132,55 +132,83 @@ def _format_logs(logs) -> str:
 
 
 # -------------------------------------------------------------------- loop
-def evaluate_batches(model, data, loss_fn, metric_fns, batch_size, dtype) -> dict:
-    """Loss and metrics of ``model`` over ``data`` under no_grad in eval mode (mode restored)."""
+def _global_rows(strategy, chunks, positions, total):
+    """The rows each process computed, in the global order, on every process.
+
+    With one process this is ``concatenate(chunks)``. Otherwise each process
+    places its rows at their global ``positions`` in a zero array of ``total``
+    rows and ``strategy.reduce_metrics`` sums the placements: every row comes
+    from exactly one process, so metrics computed on the result are those of
+    one process on the whole data (no padding, nothing counted twice).
+    """
+    local = xp.concatenate(chunks)
+    if strategy.world_size == 1:
+        return local
+    placed = xp.zeros((total,) + local.shape[1:], dtype=xp.float64)
+    placed[xp.concatenate(positions)] = local
+    return strategy.reduce_metrics({"rows": placed})["rows"].astype(local.dtype)
+
+
+def _shard_positions(strategy, start, size):
+    """The global row numbers of this process's shard of a batch of ``size`` rows from ``start``."""
+    if strategy.world_size == 1:
+        return None
+    rows = xp.arange(start, start + size)
+    return strategy.shard((rows, rows))[0]
+
+
+def _forward_rows(model, xb, dtype):
+    """The model's outputs for the rows ``xb``; an empty shard still gives an empty (0, ...) output."""
+    if len(xb):
+        return model(input_tensor(xb, dtype)).data
+    row = xp.zeros((1,) + tuple(xb.shape[1:]), dtype=xb.dtype)
+    return model(input_tensor(row, dtype)).data[:0]
+
+
+def evaluate_batches(model, data, loss_fn, metric_fns, batch_size, dtype, strategy=None) -> dict:
+    """Loss and metrics of ``model`` over ``data`` under no_grad in eval mode (mode restored).
+
+    With a multi-process ``strategy`` each process evaluates its shard of
+    every batch and the loss sums, outputs and targets are combined exactly
+    (see :func:`_global_rows`); every process gets the figures of the whole data.
+    """
+    strategy = get_strategy(strategy)
     was_training = model.training
     model.eval()
-    total_loss, seen = 0.0, 0
-    outputs, targets = [], []
+    total_loss, seen, start = 0.0, 0, 0
+    outputs, targets, positions = [], [], []
     try:
         with no_grad():
-            for xb, yb in data.batches(batch_size):
-                pred = model(input_tensor(xb, dtype))
-                if loss_fn is not None:
-                    total_loss += float(loss_fn(pred, Tensor(yb)).item()) * len(xb)
+            for global_batch in data.batches(batch_size):
+                global_size = len(global_batch[0])
+                xb, yb = strategy.shard(global_batch)
+                pred = _forward_rows(model, xb, dtype)
+                if loss_fn is not None and len(xb):
+                    total_loss += float(loss_fn(Tensor(pred, dtype=pred.dtype), Tensor(yb)).item()) * len(xb)
                 seen += len(xb)
-                outputs.append(pred.data)
+                outputs.append(pred)
                 targets.append(yb)
+                positions.append(_shard_positions(strategy, start, global_size))
+                start += global_size
     finally:
         model.train(was_training)
+    reduced = strategy.reduce_metrics({"loss_sum": total_loss, "count": seen})
     results = {}
     if loss_fn is not None:
-        results["loss"] = total_loss / max(seen, 1)
-    if outputs:
-        all_outputs, all_targets = xp.concatenate(outputs), xp.concatenate(targets)
+        results["loss"] = reduced["loss_sum"] / max(reduced["count"], 1)
+    if outputs and metric_fns:
+        all_outputs = _global_rows(strategy, outputs, positions, start)
+        all_targets = _global_rows(strategy, targets, positions, start)
         for name, fn in metric_fns:
             results[name] = float(fn(all_outputs, all_targets))
     return results
 
 
-def _epoch_logs(strategy, total_loss, seen, metric_values) -> dict:
-    """The epoch's mean loss and metrics, summed over processes by ``strategy.reduce_metrics``.
-
-    Metrics are combined as sample-weighted means of each process's value
-    (exact for per-sample means such as accuracy, MSE and MAE).
-    """
-    sums = {"loss_sum": total_loss, "count": seen}
-    if strategy.world_size > 1:
-        sums.update({f"metric:{name}": value * seen for name, value in metric_values.items()})
-    reduced = strategy.reduce_metrics(sums)
-    count = max(reduced["count"], 1)
-    logs = {"loss": reduced["loss_sum"] / count}
-    for name, value in metric_values.items():
-        logs[name] = reduced[f"metric:{name}"] / count if strategy.world_size > 1 else value
-    return logs
-
-
 def _run_epoch(trainer, epoch, train, batch_size, shuffle, metric_fns, clip_grad_norm, dtype,
                params, bar):
     model, callbacks, strategy = trainer.model, trainer.callbacks, trainer.strategy
-    total_loss, seen = 0.0, 0
-    outputs, targets = [], []
+    total_loss, seen, start = 0.0, 0, 0
+    outputs, targets, positions = [], [], []
     for batch, global_batch in enumerate(train.batches(batch_size, shuffle, trainer.generator)):
         global_size = len(global_batch[0])
         xb, yb = strategy.shard(global_batch)
@@ -194,19 +222,23 @@ def _run_epoch(trainer, epoch, train, batch_size, shuffle, metric_fns, clip_grad
         total_loss += result.loss * size
         seen += size
         if metric_fns:
-            outputs.append(xp.array(result.output.data, copy=True))
+            outputs.append(xp.array(result.output.data[:size], copy=True))
             targets.append(yb)
+            positions.append(_shard_positions(strategy, start, global_size))
+        start += global_size
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{total_loss / seen:.4f}", refresh=False)
+            bar.set_postfix(loss=f"{total_loss / max(seen, 1):.4f}", refresh=False)
         callbacks.on_batch_end(batch, {"loss": result.loss, "size": size})
         if trainer.stop_training:
             break
-    metric_values = {}
+    reduced = strategy.reduce_metrics({"loss_sum": total_loss, "count": seen})
+    logs = {"loss": reduced["loss_sum"] / max(reduced["count"], 1)}
     if metric_fns and outputs:
-        all_outputs, all_targets = xp.concatenate(outputs), xp.concatenate(targets)
-        metric_values = {name: float(fn(all_outputs, all_targets)) for name, fn in metric_fns}
-    return _epoch_logs(strategy, total_loss, seen, metric_values)
+        all_outputs = _global_rows(strategy, outputs, positions, start)
+        all_targets = _global_rows(strategy, targets, positions, start)
+        logs.update({name: float(fn(all_outputs, all_targets)) for name, fn in metric_fns})
+    return logs
 
 
 def run_epochs(trainer: Trainer, train, validation=None, *, batch_size: int, shuffle: bool = True,
@@ -237,7 +269,7 @@ def run_epochs(trainer: Trainer, train, validation=None, *, batch_size: int, shu
     params = [p for p in model.parameters() if p.requires_grad]
     num_batches = train.num_batches(batch_size)
     speak = bool(verbose) and strategy.is_main
-    strategy.setup(model, optimizer)
+    strategy.setup(model, optimizer, generators=trainer.generators(), data_size=len(train))
     try:
         logs: dict = {}
         callbacks.on_train_begin(logs)
@@ -258,7 +290,7 @@ def run_epochs(trainer: Trainer, train, validation=None, *, batch_size: int, shu
                     bar.close()
             if validation is not None:
                 results = evaluate_batches(model, validation, trainer.loss, metrics, batch_size,
-                                           dtype)
+                                           dtype, strategy)
                 logs.update({f"val_{k}": v for k, v in results.items()})
                 callbacks.on_validation_end(epoch, logs)
             logs["lr"] = lr

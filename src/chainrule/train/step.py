@@ -54,6 +54,20 @@ class StepResult(NamedTuple):
     output: Tensor
 
 
+def _empty_shard_pass(model, inputs):
+    """Forward and a zero loss on one zero row, for a process whose shard of the batch is empty.
+
+    A global batch smaller than the number of processes leaves some with no
+    samples; they still run the model (whose SyncBatchNorm layers, told by the
+    strategy, add nothing to the statistics) and backward, so they join the
+    other processes' collectives instead of leaving them waiting, and the
+    zero loss adds nothing to any gradient.
+    """
+    row = xp.zeros((1,) + tuple(inputs.shape[1:]), dtype=inputs.dtype)
+    output = model(Tensor(row))
+    return output, output.sum() * 0.0
+
+
 def train_step(model, inputs, targets, *, loss, optimizer, batch: int = 0, callbacks=None,
                strategy=None, clip_grad_norm: float | None = None, parameters=None,
                global_size: int | None = None, logs: dict | None = None) -> StepResult:
@@ -108,8 +122,11 @@ def train_step(model, inputs, targets, *, loss, optimizer, batch: int = 0, callb
     optimizer.zero_grad()
     if not isinstance(inputs, Tensor):
         inputs = input_tensor(xp.asarray(inputs), None)
-    output = model(inputs)
-    loss_tensor = loss(output, targets)
+    if local_size == 0:
+        output, loss_tensor = _empty_shard_pass(model, inputs)
+    else:
+        output = model(inputs)
+        loss_tensor = loss(output, targets)
     value = float(loss_tensor.item())
     loss_tensor.backward()
     strategy.reduce_gradients(parameters, local_size,

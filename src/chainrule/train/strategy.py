@@ -42,8 +42,12 @@ class Strategy:
         """True on the one process that prints, shows progress and writes files (rank 0)."""
         return self.rank == 0
 
-    def setup(self, model, optimizer) -> None:
-        """Called once before training (data-parallel: broadcast weights and RNG states from rank 0)."""
+    def setup(self, model, optimizer, *, generators=None, data_size=None) -> None:
+        """Called once before training (data-parallel: broadcast weights and RNG states from rank 0).
+
+        ``generators`` are the run's random generators by name (``Trainer.generators()``),
+        ``data_size`` the number of training samples (every process must have the same).
+        """
 
     def shard(self, batch):
         """This process's part of a global batch ``(inputs, targets)``; the identity here."""

@@ -175,7 +175,7 @@ def load_npy(source, *, mmap: bool = True, task: str | None = None, test_size: f
                              f"received shape {X_test.shape} and {len(y_test)} targets")
         X_train, y_train = X, y
     else:
-        cut = len(X) - max(1, int(round(len(X) * test_size)))
+        cut = len(X) - max(1, round(len(X) * test_size))
         if cut < 1:
             raise ValueError(f"{paths[0]}: {len(X)} rows are too few for a train and a test set")
         X_train, y_train, X_test, y_test = X[:cut], y[:cut], X[cut:], y[cut:]
