@@ -254,6 +254,7 @@ def test_save_refuses_what_is_not_a_model(tmp_path):
         cr.save({"w": np.ones(2)}, tmp_path / "x")
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer. Maximum iterations")  # 30 epochs, on purpose
 def test_estimators_save_and_load_through_chainrule(tmp_path):
     pytest.importorskip("sklearn")
     from sklearn.datasets import load_iris

@@ -672,7 +672,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     >>> from sklearn.datasets import load_iris
     >>> from chainrule.estimators import MLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = MLPClassifier((32,), max_iter=500, random_state=0).fit(X, y)
+    >>> X = (X - X.mean(axis=0)) / X.std(axis=0)
+    >>> clf = MLPClassifier((32,), learning_rate_init=0.01, random_state=0).fit(X, y)
+    >>> clf.n_iter_ < clf.max_iter                                  # converged
+    True
     >>> clf.predict_proba(X[:2]).shape
     (2, 3)
     """
