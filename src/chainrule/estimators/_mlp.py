@@ -26,6 +26,7 @@ import itertools
 import math
 import warnings
 from numbers import Integral, Real
+from typing import ClassVar
 
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -46,7 +47,7 @@ from .. import functional as F
 from .. import nn, optim
 from ..autograd import no_grad
 from ..backend import host as np
-from ..io import register_estimator
+from ..io import ModelFileError, register_estimator
 from ..tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -592,32 +593,88 @@ class _BaseMLP(BaseEstimator):
         fitted.update(self._extra_fitted_json())
         return io.save_estimator(path, self, self.model_, params=params, fitted=fitted)
 
+    _FITTED_KINDS: ClassVar[dict[str, str]] = {
+        "n_features_in_": "int", "n_outputs_": "int", "n_iter_": "int", "t_": "int", "loss_": "number",
+        "out_activation_": "str", "loss_curve_": "number_list", "validation_scores_": "number_list",
+        "best_loss_": "number_or_null", "best_validation_score_": "number_or_null",
+        "feature_names_in_": "str_list",
+    }
+    """The fitted attributes ``estimator.json`` may hold, and their kinds (see :func:`chainrule.io.check_fields`)."""
+    _REQUIRED_FITTED = ("n_features_in_", "n_outputs_", "n_iter_", "t_", "loss_", "out_activation_")
+    _OUT_ACTIVATIONS = ("identity",)
+
     @classmethod
     def load(cls, path):
-        """Load an estimator saved by :meth:`save` (every field checked; a bad one raises ModelFileError)."""
+        """Load an estimator saved by :meth:`save`.
+
+        Every field of ``estimator.json`` is checked against the estimator's
+        parameters and fitted attributes, and the network against them; a bad
+        one raises :class:`chainrule.io.ModelFileError` naming the file.
+        """
         from .. import io
 
-        params, fitted, model, _file = io.read_estimator(path, cls)
-        params = dict(params)
-        params["dtype"] = np.dtype(params["dtype"]).type
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-        if isinstance(params.get("class_weight"), list):
-            params["class_weight"] = {k: v for k, v in params["class_weight"]}
-        est = cls(**params)
-        est._validate_hyperparameters()
+        params, fitted, model, file = io.read_estimator(path, cls)
+        est = cls._from_saved_params(params, file)
+        io.check_fields(fitted, cls._FITTED_KINDS, file, "fitted", required=cls._REQUIRED_FITTED)
+        est._check_saved_network(model, fitted, file)
         est.model_ = model
         for name, value in fitted.items():
             if name in ("feature_names_in_",):
                 value = np.asarray(value, dtype=object)
             setattr(est, name, value)
-        est._restore_extra_fitted(fitted)
+        est._restore_extra_fitted(fitted, file)
         est._sync_attributes()
         return est
+
+    @classmethod
+    def _from_saved_params(cls, params: dict, file):
+        unknown = sorted(set(params) - set(cls._get_param_names()))
+        if unknown:
+            raise ModelFileError(f"{file}: 'params' holds {', '.join(map(repr, unknown))}, "
+                                 f"which are not {cls.__name__} parameters")
+        params = dict(params)
+        try:
+            if "dtype" in params:
+                params["dtype"] = np.dtype(params["dtype"]).type
+            if isinstance(params.get("hidden_layer_sizes"), list):
+                params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+            weights = params.get("class_weight")
+            if isinstance(weights, list):
+                if not all(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int, float))
+                           and isinstance(pair[1], (int, float)) for pair in weights):
+                    raise ValueError(f"class_weight must be [class, weight] pairs, received {weights!r}")
+                params["class_weight"] = {k: v for k, v in weights}
+            elif not (weights is None or weights == "balanced"):
+                raise ValueError(f"class_weight must be null, 'balanced' or pairs, received {weights!r}")
+            est = cls(**params)
+            est._validate_hyperparameters()
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"{file}: invalid {cls.__name__} parameters: {error}") from None
+        return est
+
+    def _check_saved_network(self, model, fitted: dict, file) -> None:
+        """The network must be the one these parameters and fitted attributes describe."""
+        linears = [m for m in model if isinstance(m, nn.Linear)] if isinstance(model, nn.Sequential) else []
+        expected = [*self._hidden_sizes, fitted["n_outputs_"]]
+        if not linears or linears[0].in_features != fitted["n_features_in_"] or [
+                layer.out_features for layer in linears] != expected:
+            raise ModelFileError(
+                f"{file}: the network does not match the estimator: expected a Sequential of Linear layers "
+                f"{fitted['n_features_in_']} → {' → '.join(map(str, expected))} (n_features_in_, "
+                "hidden_layer_sizes, n_outputs_)"
+            )
+        if fitted["out_activation_"] not in self._OUT_ACTIVATIONS:
+            raise ModelFileError(f"{file}: 'fitted.out_activation_' must be one of {self._OUT_ACTIVATIONS}, "
+                                 f"received {fitted['out_activation_']!r}")
+        names = fitted.get("feature_names_in_")
+        if names is not None and len(names) != fitted["n_features_in_"]:
+            raise ModelFileError(f"{file}: 'fitted.feature_names_in_' has {len(names)} names for "
+                                 f"{fitted['n_features_in_']} features")
 
     def _extra_fitted_json(self) -> dict:
         return {}
 
-    def _restore_extra_fitted(self, fitted: dict) -> None:
+    def _restore_extra_fitted(self, fitted: dict, file) -> None:
         pass
 
     def __sklearn_tags__(self):
@@ -845,12 +902,31 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             "y_type_": self._label_binarizer.y_type_,
         }
 
-    def _restore_extra_fitted(self, fitted: dict) -> None:
-        dtype = object if fitted["classes_dtype"] == "object" else np.dtype(fitted["classes_dtype"])
-        self.classes_ = np.asarray(fitted["classes_"], dtype=dtype)
+    _FITTED_KINDS: ClassVar[dict[str, str]] = {
+        **_BaseMLP._FITTED_KINDS, "classes_": "scalar_list", "classes_dtype": "str", "y_type_": "str"}
+    _REQUIRED_FITTED = (*_BaseMLP._REQUIRED_FITTED, "classes_", "classes_dtype", "y_type_")
+    _OUT_ACTIVATIONS = ("softmax", "logistic")
+
+    def _restore_extra_fitted(self, fitted: dict, file) -> None:
+        classes, y_type, outputs = fitted["classes_"], fitted["y_type_"], fitted["n_outputs_"]
+        expected_outputs = {"binary": 1, "multiclass": len(classes), "multilabel-indicator": len(classes)}
+        if y_type not in expected_outputs or (y_type == "binary") != (len(classes) == 2) or (
+                outputs != expected_outputs[y_type]):
+            raise ModelFileError(f"{file}: 'fitted' holds {len(classes)} classes of type {y_type!r} for "
+                                 f"{outputs} outputs; they do not fit together")
+        if fitted["out_activation_"] != ("softmax" if y_type == "multiclass" else "logistic"):
+            raise ModelFileError(f"{file}: 'fitted.out_activation_' {fitted['out_activation_']!r} does not "
+                                 f"fit targets of type {y_type!r}")
+        try:
+            dtype = object if fitted["classes_dtype"] == "object" else np.dtype(fitted["classes_dtype"])
+            if dtype is not object and (dtype.kind not in "biufUS" or dtype.itemsize > 4096):
+                raise ValueError(f"expected a numeric or string dtype, received {fitted['classes_dtype']!r}")
+            self.classes_ = np.asarray(classes, dtype=dtype)
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"{file}: invalid 'fitted.classes_dtype' or 'fitted.classes_': {error}") from None
         del self.classes_dtype, self.y_type_
         lb = LabelBinarizer()
-        if fitted["y_type_"] == "multilabel-indicator":
+        if y_type == "multilabel-indicator":
             k = len(self.classes_)
             lb.fit(np.vstack([np.eye(k, dtype=int), np.zeros((1, k), dtype=int)]))
         else:

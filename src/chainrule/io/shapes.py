@@ -121,6 +121,10 @@ def _recurrent(gates: int):
     return shapes
 
 
+def _prelu(config: dict) -> dict:
+    return {"weight": ((_size(config, "num_parameters", 1),), "float")}
+
+
 LIBRARY_STATE_SHAPES = {
     "Linear": _linear,
     "Conv1d": _conv(1),
@@ -129,6 +133,7 @@ LIBRARY_STATE_SHAPES = {
     "BatchNorm1d": _batch_norm,
     "BatchNorm2d": _batch_norm,
     "LayerNorm": _layer_norm,
+    "PReLU": _prelu,
     "RNN": _recurrent(1),
     "LSTM": _recurrent(4),
     "GRU": _recurrent(3),
