@@ -61,6 +61,29 @@ def _conv(spatial: int):
     return shapes
 
 
+def _conv_transpose(spatial: int):
+    def shapes(config: dict) -> dict:
+        n_in, n_out = _size(config, "in_channels"), _size(config, "out_channels")
+        groups = _size(config, "groups", 1)
+        kernel = _sizes(config, "kernel_size", spatial)
+        if n_in % groups or n_out % groups:
+            raise ValueError(f"in_channels and out_channels must be divisible by groups={groups}")
+        found = {"weight": ((n_in, n_out // groups, *kernel), "float")}
+        if _flag(config, "bias", True):
+            found["bias"] = ((n_out,), "float")
+        return found
+
+    return shapes
+
+
+def _group_norm(config: dict) -> dict:
+    channels = _size(config, "num_channels")
+    _size(config, "num_groups")
+    if not _flag(config, "affine", True):
+        return {}
+    return {"weight": ((channels,), "float"), "bias": ((channels,), "float")}
+
+
 def _embedding(config: dict) -> dict:
     return {"weight": ((_size(config, "num_embeddings"), _size(config, "embedding_dim")), "float")}
 
@@ -129,7 +152,10 @@ LIBRARY_STATE_SHAPES = {
     "Linear": _linear,
     "Conv1d": _conv(1),
     "Conv2d": _conv(2),
+    "ConvTranspose1d": _conv_transpose(1),
+    "ConvTranspose2d": _conv_transpose(2),
     "Embedding": _embedding,
+    "GroupNorm": _group_norm,
     "BatchNorm1d": _batch_norm,
     "BatchNorm2d": _batch_norm,
     "LayerNorm": _layer_norm,
