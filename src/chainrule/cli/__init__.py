@@ -102,6 +102,7 @@ def main(argv=None) -> int:
         if getattr(args, "handler", None) is None:
             parser.print_help()
             return EXIT_ERROR
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # to relaunch under mpiexec
         status = args.handler(args)
         sys.stdout.flush()
         return status

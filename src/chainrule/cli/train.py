@@ -120,6 +120,9 @@ def add_parser(subparsers):
                         "(default: standardise)")
     p.add_argument("--val-split", type=fraction, metavar="F",
                    help="fraction of the training set held out for validation (default: 0.1)")
+    p.add_argument("--ranks", type=positive_int, metavar="N",
+                   help="train on N processes (data parallel over MPI: launches mpiexec; "
+                        "the same weights as one process; needs chainrule[mpi])")
     return p
 
 
@@ -349,7 +352,23 @@ def _seed_history(staging, checkpoint_path):
 
 
 def run(args) -> int:
+    """Train in this process, or launch ``--ranks N`` processes that train together."""
+    from ..distributed import launch
+
+    if args.ranks is not None and args.ranks > 1 and not launch.inside_job():
+        return launch.launch(["-m", "chainrule", *args.argv], args.ranks, name="chainrule train")
+    strategy = None
+    if launch.inside_job():
+        from ..distributed import DataParallel
+
+        strategy = DataParallel(ranks=args.ranks)
+    return launch.run_as_rank(_run_training, args, strategy)
+
+
+def _run_training(args, strategy) -> int:
     from ..rng import manual_seed
+
+    main = strategy is None or strategy.is_main  # only the main process writes the run
 
     given = _given(args)
     resume = None
@@ -388,15 +407,18 @@ def run(args) -> int:
     _preflight(model, bundle, loss, config["batch_size"])
     if out is None:
         out = _default_out(config["data"], model_name)
-    plan = _Plan(args, config, bundle, model, model_name, optimizer, loss, metrics, resume, out)
+    plan = _Plan(args, config, bundle, model, model_name, optimizer, loss, metrics, resume, out,
+                 strategy)
     created_out = not os.path.exists(out)
     from_staging = resume is not None and in_place and \
         os.path.dirname(os.path.abspath(resume["checkpoint"])) == \
         os.path.abspath(os.path.join(out, _run.STAGING))
-    staging = _run.prepare_staging(out, keep=from_staging)
+    staging = _run.prepare_staging(out, keep=from_staging) if main else None
     try:
         return _train(plan, staging)
     except KeyboardInterrupt:
+        if not main:
+            return EXIT_INTERRUPTED
         done = _checkpoint_epoch(staging)
         if done is None:
             _run.discard(staging, remove_out=created_out)
@@ -408,11 +430,14 @@ def run(args) -> int:
                   f"{out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except _Diverged as error:
-        _run.discard(staging, remove_out=created_out)
+        if main:
+            _run.discard(staging, remove_out=created_out)
         kept = "the run folder is unchanged" if _run.holds_run(out) else "nothing was saved"
         raise CLIError(f"training diverged: {error}; {kept}; try a smaller --lr (now "
                        f"{config['lr']:g})", exit_status=EXIT_FAILED) from None
     except Exception as error:
+        if not main:
+            raise
         done = _checkpoint_epoch(staging)
         if done is None:
             _run.discard(staging, remove_out=created_out)
@@ -440,6 +465,7 @@ class _Plan:
     metrics: list
     resume: dict | None
     out: str
+    strategy: object = None
 
 
 def _train(plan: _Plan, staging: str) -> int:
@@ -451,11 +477,13 @@ def _train(plan: _Plan, staging: str) -> int:
     config, bundle, model, resume, out = plan.config, plan.bundle, plan.model, plan.resume, \
         plan.out
     document = resume["document"] if resume else None
-    if resume:
+    main = staging is not None
+    if resume and main:
         _seed_history(staging, resume["checkpoint"])
     created = document.get("created") if document else None
-    _run.write_run(staging, config, status="running", epochs_completed=0, created=created)
-    callbacks, guard, stopper = _callbacks(config, staging, resuming=resume is not None)
+    if main:
+        _run.write_run(staging, config, status="running", epochs_completed=0, created=created)
+    callbacks, guard, stopper = _callbacks(config, staging or out, resuming=resume is not None)
     n_params = sum(int(p.data.size) for p in model.parameters())
     print(f"chainrule train: {plan.model_name} ({n_params:,} parameters) on {bundle.name} "
           f"({len(bundle.X_train)} train / {len(bundle.X_test)} test), {config['epochs']} "
@@ -469,9 +497,11 @@ def _train(plan: _Plan, staging: str) -> int:
             epochs=config["epochs"], batch_size=config["batch_size"],
             validation_split=config["val_split"], metrics=plan.metrics, callbacks=callbacks,
             progress=not plan.args.no_progress, resume_from=resume and resume["checkpoint"],
-            verbose=1, clip_grad_norm=config.get("clip_grad_norm"),
+            verbose=1, clip_grad_norm=config.get("clip_grad_norm"), strategy=plan.strategy,
         )
     train_time = time.perf_counter() - started
+    if not main:  # the main process alone evaluates and writes the run
+        return EXIT_OK
     if guard.reason is not None:
         raise _Diverged(guard.reason)
     if stopper is not None and stopper.stopped_epoch >= 0:

@@ -32,7 +32,15 @@ import sys
 import tempfile
 import threading
 
-__all__ = ["JobReport", "check_ranks", "find_mpiexec", "launch", "max_ranks", "run_as_rank"]
+__all__ = [
+    "JobReport",
+    "check_ranks",
+    "find_mpiexec",
+    "inside_job",
+    "launch",
+    "max_ranks",
+    "run_as_rank",
+]
 
 RUN_DIR_VARIABLE = "CHAINRULE_RUN_DIR"
 MAX_RANKS_VARIABLE = "CHAINRULE_MAX_RANKS"
@@ -43,6 +51,13 @@ _MPI_NOISE = re.compile(
     r"^(=+$|=   |Abort\(\d+\) on node|YOUR APPLICATION TERMINATED|This typically refers|"
     r"Please see the FAQ|chainrule: error: |application called MPI_Abort|\[cli_\d+\]: )"
 )
+
+
+def inside_job() -> bool:
+    """Whether this process is one of several ranks an MPI launcher (mpiexec, :func:`launch`) started."""
+    from .comm import launched_ranks
+
+    return (launched_ranks() or 1) > 1
 
 
 def find_mpiexec() -> str:
