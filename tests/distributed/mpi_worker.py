@@ -1,4 +1,4 @@
-"""Training runs that test_mpi.py starts under ``mpiexec -n P python -m mpi4py`` and runs in-process.
+"""Training runs that test_mpi.py starts under ``mpiexec -n P python -m mpi4py`` and in-process.
 
 ``run(config, strategy)`` trains one small float64 model with shuffling and
 returns its final parameters and per-epoch validation accuracy; the same
@@ -37,7 +37,8 @@ def model_for(config):
     if config.startswith("mlp"):
         return nn.Sequential(nn.Linear(5, 8, **f64), nn.Tanh(), nn.Linear(8, 3, **f64))
     return nn.Sequential(
-        nn.Conv2d(1, 3, 3, padding=1, bias=False, **f64), nn.BatchNorm2d(3, dtype=np.float64), nn.ReLU(),
+        nn.Conv2d(1, 3, 3, padding=1, bias=False, **f64), nn.BatchNorm2d(3, dtype=np.float64),
+        nn.ReLU(),
         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(27, 3, **f64),
     )
 

@@ -22,7 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 def chainrule(*argv, run_dir=None):
     """Start ``python -m chainrule`` as a user would, with this checkout's sources."""
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"), **{launcher.MAX_RANKS_VARIABLE: "2"})
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+    env[launcher.MAX_RANKS_VARIABLE] = "2"
     env.pop(launcher.RUN_DIR_VARIABLE, None)
     if run_dir is not None:
         env[launcher.RUN_DIR_VARIABLE] = str(run_dir)

@@ -1,4 +1,4 @@
-"""The launcher under real mpiexec: success only with rank 0's marker, one line naming a failed rank.
+"""The launcher under real mpiexec: success only with rank 0's marker; one line names a failed rank.
 
 Each job is a few lines of Python run by ``python -m mpi4py -c``; every
 launch has a timeout, so a hang fails the test instead of blocking CI.

@@ -54,7 +54,7 @@ _MPI_NOISE = re.compile(
 
 
 def inside_job() -> bool:
-    """Whether this process is one of several ranks an MPI launcher (mpiexec, :func:`launch`) started."""
+    """Whether this process is one of several ranks started by mpiexec (or :func:`launch`)."""
     from .comm import launched_ranks
 
     return (launched_ranks() or 1) > 1

@@ -208,7 +208,8 @@ class DataParallel(Strategy):
             self.check_same("the optimizer state's shapes", [tuple(a.shape) for a in state])
             self.broadcast_arrays(state)
         for name, generator in sorted((generators or {}).items()):
-            generator.bit_generator.state = self.comm.broadcast_object(generator.bit_generator.state)
+            state = self.comm.broadcast_object(generator.bit_generator.state)
+            generator.bit_generator.state = state
             if name not in _LOOP_GENERATORS and self.rank > 0:
                 # A layer's generator (dropout masks) gets a stream of its own on each rank,
                 # 2^127 draws apart; otherwise every shard would draw the same masks.
@@ -327,7 +328,7 @@ def _optimizer_arrays(optimizer) -> list:
 
 
 def _rows(part, start, stop):
-    """Rows ``start:stop`` of an array, or of each array of a tuple (targets with sample weights)."""
+    """Rows ``start:stop`` of an array, or of each array of a tuple (targets and sample weights)."""
     if isinstance(part, (tuple, list)):
         return type(part)(p[start:stop] for p in part)
     return part[start:stop]
