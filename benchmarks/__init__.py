@@ -1,1 +1,4 @@
-"""Side-by-side benchmarks of chainrule against PyTorch CPU (and scikit-learn); run ``python -m benchmarks``."""
+"""Side-by-side benchmarks of chainrule against PyTorch CPU and scikit-learn.
+
+Run ``python -m benchmarks``.
+"""

@@ -33,11 +33,11 @@ def products(seed: int = 0) -> dict:
     def rand(*shape):
         return rng.standard_normal(shape, dtype=np.float32)
 
-    acts = [rand(BATCH, n) for n in SIZES[:-1]]            # a⁽⁰⁾ = X, a⁽¹⁾, a⁽²⁾
-    deltas = [rand(BATCH, n) for n in SIZES[1:]]           # δ⁽¹⁾, δ⁽²⁾, δ⁽³⁾
+    acts = [rand(BATCH, n) for n in SIZES[:-1]]  # a⁽⁰⁾ = X, a⁽¹⁾, a⁽²⁾
+    deltas = [rand(BATCH, n) for n in SIZES[1:]]  # δ⁽¹⁾, δ⁽²⁾, δ⁽³⁾
     weights = [rand(n_out, n_in) for n_in, n_out in pairwise(SIZES)]
     out = {}
-    for i, (a, d, W) in enumerate(zip(acts, deltas, weights), start=1):
+    for i, (a, d, W) in enumerate(zip(acts, deltas, weights, strict=True), start=1):
         out[f"forward a{i - 1}·W{i}ᵀ"] = (a, W.T)
         if i > 1:
             out[f"backward δ{i}·W{i}"] = (d, W)
@@ -55,7 +55,10 @@ def candidates(use_torch: bool = True) -> dict:
         if use_torch:
             import torch
 
-            ta, tb = torch.from_numpy(a), torch.from_numpy(b)  # the same memory and strides (transposed views)
+            ta, tb = (
+                torch.from_numpy(a),
+                torch.from_numpy(b),
+            )  # the same memory and strides (transposed views)
             calls[f"torch {name}"] = lambda ta=ta, tb=tb: torch.matmul(ta, tb)
     return calls
 
@@ -73,11 +76,15 @@ def main() -> None:
     limiter = set_threads(2)  # noqa: F841
     timings = run(use_torch=use_torch)
     libraries = ["numpy", "torch"] if use_torch else ["numpy"]
-    per_product = {name: [timings[f"{lib} {name}"]["median_s"] for lib in libraries] for name in products()}
+    per_product = {
+        name: [timings[f"{lib} {name}"]["median_s"] for lib in libraries] for name in products()
+    }
     forward = [times for name, times in per_product.items() if name.startswith("forward")]
-    rows = {**per_product,
-            "the three forward products": [sum(col) for col in zip(*forward)],
-            "all eight products": [sum(col) for col in zip(*per_product.values())]}
+    rows = {
+        **per_product,
+        "the three forward products": [sum(col) for col in zip(*forward, strict=True)],
+        "all eight products": [sum(col) for col in zip(*per_product.values(), strict=True)],
+    }
     print(f"{'product':26s} {'NumPy':>9s} {'PyTorch':>9s}  ratio (PyTorch time / NumPy time)")
     for name, times in rows.items():
         line = f"{name:26s}" + "".join(f" {t * 1e3:7.3f}ms" for t in times)

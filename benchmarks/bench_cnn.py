@@ -1,4 +1,4 @@
-"""LeNet-like CNN on 28×28 inputs, batch 64: one SGD training step, vs PyTorch CPU (float32, 2 threads).
+"""LeNet-like CNN on 28×28 inputs, batch 64: one SGD step, vs PyTorch CPU (float32, 2 threads).
 
 conv(1→6, 5) + relu + maxpool 2, conv(6→16, 5) + relu + maxpool 2, flatten,
 linear 256→120→84→10, cross-entropy, SGD step. Runs are interleaved and the
@@ -34,11 +34,17 @@ def _data(seed=0):
 def chainrule_lenet(seed=0):
     g = np.random.default_rng(seed)
     return nn.Sequential(
-        nn.Conv2d(1, 6, 5, generator=g), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5, generator=g), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 6, 5, generator=g),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5, generator=g),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(256, 120, generator=g), nn.ReLU(),
-        nn.Linear(120, 84, generator=g), nn.ReLU(),
+        nn.Linear(256, 120, generator=g),
+        nn.ReLU(),
+        nn.Linear(120, 84, generator=g),
+        nn.ReLU(),
         nn.Linear(84, 10, generator=g),
     )
 
@@ -49,11 +55,17 @@ def torch_lenet(seed=0):
     torch.manual_seed(seed)
     tnn = torch.nn
     return tnn.Sequential(
-        tnn.Conv2d(1, 6, 5), tnn.ReLU(), tnn.MaxPool2d(2),
-        tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2),
+        tnn.Conv2d(1, 6, 5),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Conv2d(6, 16, 5),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
         tnn.Flatten(),
-        tnn.Linear(256, 120), tnn.ReLU(),
-        tnn.Linear(120, 84), tnn.ReLU(),
+        tnn.Linear(256, 120),
+        tnn.ReLU(),
+        tnn.Linear(120, 84),
+        tnn.ReLU(),
         tnn.Linear(84, 10),
     )
 
@@ -96,8 +108,14 @@ def run(rounds=5, per_round=20) -> list[dict]:
     if torch_available():
         candidates["torch"] = torch_step()
     timings = interleaved(candidates, rounds=rounds, per_round=per_round)
-    return [{"workload": "cnn_lenet_train_sgd", "samples_per_step": BATCH, "timings": timings,
-             "peak_rss_mb": peak_rss_mb()}]
+    return [
+        {
+            "workload": "cnn_lenet_train_sgd",
+            "samples_per_step": BATCH,
+            "timings": timings,
+            "peak_rss_mb": peak_rss_mb(),
+        }
+    ]
 
 
 if __name__ == "__main__":

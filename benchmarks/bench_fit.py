@@ -1,4 +1,4 @@
-"""End-to-end fit of the CLI's default (``chainrule train``: the mlp preset on digits) vs the same loop in PyTorch.
+"""The CLI's default fit (``chainrule train``: mlp preset, digits) against the same loop in PyTorch.
 
 The model is the ``mlp`` preset built for digits (Flatten → Linear 512 → ReLU →
 Dropout 0.5 → Linear 256 → ReLU → Dropout 0.5 → Linear 10; the PyTorch model
@@ -35,8 +35,12 @@ def _digits():
     from chainrule.data import datasets
 
     bundle = datasets.load("digits")
-    return (np.ascontiguousarray(bundle.X_train, dtype=np.float32), bundle.y_train.astype(np.int64),
-            tuple(bundle.input_shape), bundle.num_classes)
+    return (
+        np.ascontiguousarray(bundle.X_train, dtype=np.float32),
+        bundle.y_train.astype(np.int64),
+        tuple(bundle.input_shape),
+        bundle.num_classes,
+    )
 
 
 def _plain_loop_step(model, opt, X, y, generator):
@@ -44,7 +48,7 @@ def _plain_loop_step(model, opt, X, y, generator):
     model.train()
     order = generator.permutation(len(X))
     for start in range(0, len(X), BATCH):
-        idx = order[start:start + BATCH]
+        idx = order[start : start + BATCH]
         opt.zero_grad()
         loss = F.cross_entropy(model(cr.tensor(X[idx])), y[idx])
         loss.backward()
@@ -63,8 +67,17 @@ def chainrule_fit(epochs: int = EPOCHS):
         except ImportError:
             fit = None
         if fit is not None:
-            fit(model, (X, y), loss="cross_entropy", optimizer=opt, epochs=epochs, batch_size=BATCH,
-                progress=False, verbose=0, generator=np.random.default_rng(0))
+            fit(
+                model,
+                (X, y),
+                loss="cross_entropy",
+                optimizer=opt,
+                epochs=epochs,
+                batch_size=BATCH,
+                progress=False,
+                verbose=0,
+                generator=np.random.default_rng(0),
+            )
         else:
             generator = np.random.default_rng(0)
             for _ in range(epochs):
@@ -107,7 +120,7 @@ def torch_fit(epochs: int = EPOCHS):
         for _ in range(epochs):
             order = torch.randperm(len(Xt), generator=generator)
             for start in range(0, len(Xt), BATCH):
-                idx = order[start:start + BATCH]
+                idx = order[start : start + BATCH]
                 opt.zero_grad()
                 loss = torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx])
                 loss.backward()
@@ -126,7 +139,9 @@ def run(rounds=3, per_round=1) -> list[dict]:
     if torch_available():
         candidates["torch"] = torch_fit()
     timings = interleaved(candidates, rounds=rounds, per_round=per_round, warmup=1)
-    return [{"workload": "fit_digits_mlp", "samples_per_step": samples_per_fit(), "timings": timings}]
+    return [
+        {"workload": "fit_digits_mlp", "samples_per_step": samples_per_fit(), "timings": timings}
+    ]
 
 
 if __name__ == "__main__":
@@ -135,5 +150,6 @@ if __name__ == "__main__":
         t = row["timings"]
         line = f"{row['workload']:16s} chainrule {t['chainrule']['median_s']:7.3f} s"
         if "torch" in t:
-            line += f"  torch {t['torch']['median_s']:7.3f} s  ratio {t['torch']['median_s'] / t['chainrule']['median_s']:.2f}"
+            ratio = t["torch"]["median_s"] / t["chainrule"]["median_s"]
+            line += f"  torch {t['torch']['median_s']:7.3f} s  ratio {ratio:.2f}"
         print(line)

@@ -1,4 +1,4 @@
-"""MLP 784-256-256-10, batch 128: a training step (SGD, Adam) and no_grad inference, vs PyTorch CPU."""
+"""MLP 784-256-256-10, batch 128: training steps (SGD, Adam) and no_grad inference, vs PyTorch."""
 
 from __future__ import annotations
 
@@ -57,8 +57,11 @@ def torch_mlp(seed=0):
 def chainrule_step(optimizer_name="sgd"):
     X, y = _data()
     model = chainrule_mlp()
-    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9) if optimizer_name == "sgd" else \
-        optim.Adam(model.parameters(), lr=1e-3)
+    opt = (
+        optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        if optimizer_name == "sgd"
+        else optim.Adam(model.parameters(), lr=1e-3)
+    )
     Xt = cr.tensor(X)
 
     def step():
@@ -75,8 +78,11 @@ def torch_step(optimizer_name="sgd"):
 
     X, y = _data()
     model = torch_mlp()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9) if optimizer_name == "sgd" else \
-        torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = (
+        torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        if optimizer_name == "sgd"
+        else torch.optim.Adam(model.parameters(), lr=1e-3)
+    )
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
 
     def step():
@@ -127,7 +133,12 @@ def run(rounds=5, per_round=20) -> list[dict]:
         if torch_available():
             candidates["torch"] = make_torch()
         timings = interleaved(candidates, rounds=rounds, per_round=per_round)
-        row = {"workload": name, "samples_per_step": samples, "timings": timings, "peak_rss_mb": peak_rss_mb()}
+        row = {
+            "workload": name,
+            "samples_per_step": samples,
+            "timings": timings,
+            "peak_rss_mb": peak_rss_mb(),
+        }
         if name.startswith("mlp_train"):
             row["flops_per_step"] = mlp_flops_per_step()
         rows.append(row)
@@ -140,5 +151,6 @@ if __name__ == "__main__":
         t = row["timings"]
         line = f"{row['workload']:16s} chainrule {t['chainrule']['median_s'] * 1e3:7.2f} ms"
         if "torch" in t:
-            line += f"  torch {t['torch']['median_s'] * 1e3:7.2f} ms  ratio {t['torch']['median_s'] / t['chainrule']['median_s']:.2f}"
+            ratio = t["torch"]["median_s"] / t["chainrule"]["median_s"]
+            line += f"  torch {t['torch']['median_s'] * 1e3:7.2f} ms  ratio {ratio:.2f}"
         print(line)

@@ -63,7 +63,7 @@ def plain_numpy_step(params, X, y, lr=0.01, momentum=0.9):
         d1 = d2 @ W2
         d1 *= m1
         grads = [d1.T @ X, d1.sum(axis=0), d2.T @ a1, d2.sum(axis=0), d3.T @ a2, d3.sum(axis=0)]
-        for i, (p, g, w) in enumerate(zip(params, grads, work)):
+        for i, (p, g, w) in enumerate(zip(params, grads, work, strict=True)):
             if buffers[i] is None:
                 buffers[i] = g.copy()
             else:
@@ -76,7 +76,7 @@ def plain_numpy_step(params, X, y, lr=0.01, momentum=0.9):
 
 
 def candidates() -> dict:
-    """The five callables: full step, step without ``opt.step()``, plain NumPy step, bare GEMMs, the ceiling."""
+    """The five callables: full step, no ``opt.step()``, plain NumPy step, bare GEMMs, ceiling."""
     X, y = _data()
     model = chainrule_mlp()
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -91,7 +91,8 @@ def candidates() -> dict:
         without_optimizer()
         opt.step()
 
-    def gemms_only():  # forward a·Wᵀ per layer; backward δᵀ·a for every W, δ·W for all but the first layer
+    # forward a·Wᵀ per layer; backward δᵀ·a for every W, δ·W for all but the first layer
+    def gemms_only():
         w1, w2, w3 = weights
         a1 = X @ w1.T
         a2 = a1 @ w2.T
@@ -101,8 +102,13 @@ def candidates() -> dict:
         return d3.T @ a2, d2.T @ a1, d1.T @ X
 
     plain = plain_numpy_step([p.data.copy() for p in model.parameters()], X, y)
-    return {"full step": full_step, "without opt.step()": without_optimizer, PLAIN: plain, GEMMS: gemms_only,
-            f"GEMM {GEMM_N}³": gemm_call(GEMM_N)}
+    return {
+        "full step": full_step,
+        "without opt.step()": without_optimizer,
+        PLAIN: plain,
+        GEMMS: gemms_only,
+        f"GEMM {GEMM_N}³": gemm_call(GEMM_N),
+    }
 
 
 def run(rounds: int = 30, per_round: int = 10) -> dict:
@@ -113,10 +119,16 @@ def run(rounds: int = 30, per_round: int = 10) -> dict:
 if __name__ == "__main__":
     limiter = set_threads(2)
     timings = run()
-    ceiling = 2 * GEMM_N ** 3 / timings[f"GEMM {GEMM_N}³"]["median_s"]
+    ceiling = 2 * GEMM_N**3 / timings[f"GEMM {GEMM_N}³"]["median_s"]
     flops = mlp_flops_per_step()
-    print(f"ceiling {ceiling / 1e9:.0f} GFLOP/s (median); step matrix products {flops / 1e6:.1f} MFLOP")
+    print(
+        f"ceiling {ceiling / 1e9:.0f} GFLOP/s (median); "
+        f"step matrix products {flops / 1e6:.1f} MFLOP"
+    )
     for name, t in timings.items():
         if name.startswith("GEMM"):
             continue
-        print(f"{name:20s} {t['median_s'] * 1e3:6.2f} ms  {100 * flops / t['median_s'] / ceiling:3.0f}% of the ceiling")
+        print(
+            f"{name:20s} {t['median_s'] * 1e3:6.2f} ms  "
+            f"{100 * flops / t['median_s'] / ceiling:3.0f}% of the ceiling"
+        )

@@ -76,8 +76,14 @@ def run(rounds=5, per_round=10) -> list[dict]:
         if torch_available():
             candidates["torch"] = torch_step(kind)
         timings = interleaved(candidates, rounds=rounds, per_round=per_round)
-        rows.append({"workload": f"{kind.lower()}_train_sgd", "samples_per_step": BATCH, "timings": timings,
-                     "peak_rss_mb": peak_rss_mb()})
+        rows.append(
+            {
+                "workload": f"{kind.lower()}_train_sgd",
+                "samples_per_step": BATCH,
+                "timings": timings,
+                "peak_rss_mb": peak_rss_mb(),
+            }
+        )
     return rows
 
 

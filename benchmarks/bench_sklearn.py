@@ -52,6 +52,7 @@ def load_fashion_split(n_train: int, n_test: int):
     """Fashion-MNIST through chainrule's loader (Debian package dataset-fashion-mnist), or None."""
     try:
         from chainrule.data.datasets import load
+
         bundle = load("fashion-mnist")
     except Exception as error:  # noqa: BLE001 - the data set is optional
         print(f"fashion-mnist skipped: {error}")
@@ -66,8 +67,15 @@ def make_variants(epochs: int):
 
     from chainrule.estimators import MLPClassifier
 
-    common = {"hidden_layer_sizes": (100,), "solver": "adam", "learning_rate_init": 1e-3, "batch_size": 200,
-                  "max_iter": epochs, "tol": 0.0, "n_iter_no_change": epochs + 1}
+    common = {
+        "hidden_layer_sizes": (100,),
+        "solver": "adam",
+        "learning_rate_init": 1e-3,
+        "batch_size": 200,
+        "max_iter": epochs,
+        "tol": 0.0,
+        "n_iter_no_change": epochs + 1,
+    }
     return {
         "chainrule float32": (lambda seed: MLPClassifier(**common, random_state=seed), np.float32),
         "sklearn float64": (lambda seed: SkMLPClassifier(**common, random_state=seed), np.float64),
@@ -82,7 +90,7 @@ def run_dataset(name, split, epochs: int, rounds: int) -> dict:
     scores = {v: [] for v in variants}
     names = list(variants)
     for r in range(rounds):
-        order = names[r % len(names):] + names[:r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for variant in order:
             build, dtype = variants[variant]
             Xa, Xt = X_train.astype(dtype), X_test.astype(dtype)
@@ -93,37 +101,62 @@ def run_dataset(name, split, epochs: int, rounds: int) -> dict:
                 est.fit(Xa, y_train)
                 times[variant].append(time.perf_counter() - start)
             scores[variant].append(float(est.score(Xt, y_test)))
-            print(f"  {name} round {r + 1}/{rounds} {variant:18s} {times[variant][-1]:7.2f} s "
-                  f"acc {scores[variant][-1]:.4f}", flush=True)
+            print(
+                f"  {name} round {r + 1}/{rounds} {variant:18s} {times[variant][-1]:7.2f} s "
+                f"acc {scores[variant][-1]:.4f}",
+                flush=True,
+            )
     ours = statistics.median(times["chainrule float32"])
     result = {
-        "train_samples": len(X_train), "test_samples": len(X_test), "features": X_train.shape[1],
-        "epochs": epochs, "rounds": rounds, "variants": {},
+        "train_samples": len(X_train),
+        "test_samples": len(X_test),
+        "features": X_train.shape[1],
+        "epochs": epochs,
+        "rounds": rounds,
+        "variants": {},
     }
     for variant in names:
         median = statistics.median(times[variant])
         result["variants"][variant] = {
-            "fit_s_median": median, "fit_s_min": min(times[variant]), "fit_s_max": max(times[variant]),
-            "fit_s": times[variant], "accuracy_mean": statistics.mean(scores[variant]),
-            "accuracy": scores[variant], "speedup_of_chainrule": median / ours,
+            "fit_s_median": median,
+            "fit_s_min": min(times[variant]),
+            "fit_s_max": max(times[variant]),
+            "fit_s": times[variant],
+            "accuracy_mean": statistics.mean(scores[variant]),
+            "accuracy": scores[variant],
+            "speedup_of_chainrule": median / ours,
         }
     acc = result["variants"]
     result["accuracy_diff_pp_vs_sklearn_float64"] = 100 * (
-        acc["chainrule float32"]["accuracy_mean"] - acc["sklearn float64"]["accuracy_mean"])
+        acc["chainrule float32"]["accuracy_mean"] - acc["sklearn float64"]["accuracy_mean"]
+    )
     return result
 
 
 def markdown(results: dict) -> str:
-    lines = [("| data set (train / test, epochs) | variant | fit time (median) | sklearn ÷ chainrule "
-             "| test accuracy (mean) |"), "|---|---|---|---|---|"]
+    lines = [
+        (
+            "| data set (train / test, epochs) | variant | fit time (median) | sklearn ÷ chainrule "
+            "| test accuracy (mean) |"
+        ),
+        "|---|---|---|---|---|",
+    ]
     for name, res in results["datasets"].items():
         label = f"{name} ({res['train_samples']} / {res['test_samples']}, {res['epochs']})"
         for variant, v in res["variants"].items():
-            ratio = "1.00 (baseline)" if variant.startswith("chainrule") else f"{v['speedup_of_chainrule']:.2f}×"
-            lines.append(f"| {label} | {variant} | {v['fit_s_median']:.2f} s | {ratio} | "
-                         f"{100 * v['accuracy_mean']:.2f} % |")
-        lines.append(f"| {label} | accuracy difference (chainrule − sklearn float64) | | | "
-                     f"{res['accuracy_diff_pp_vs_sklearn_float64']:+.2f} pp |")
+            ratio = (
+                "1.00 (baseline)"
+                if variant.startswith("chainrule")
+                else f"{v['speedup_of_chainrule']:.2f}×"
+            )
+            lines.append(
+                f"| {label} | {variant} | {v['fit_s_median']:.2f} s | {ratio} | "
+                f"{100 * v['accuracy_mean']:.2f} % |"
+            )
+        lines.append(
+            f"| {label} | accuracy difference (chainrule − sklearn float64) | | | "
+            f"{res['accuracy_diff_pp_vs_sklearn_float64']:+.2f} pp |"
+        )
     return "\n".join(lines)
 
 
@@ -136,8 +169,12 @@ def main(argv=None):
     parser.add_argument("--fashion-train", type=int, default=20000, help="training subset size")
     parser.add_argument("--fashion-test", type=int, default=10000)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
-    parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                         "results", "bench_sklearn.json"))
+    parser.add_argument(
+        "--output",
+        default=os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "results", "bench_sklearn.json"
+        ),
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.digits_epochs, args.fashion_epochs, args.fashion_train = 1, 3, 1, 2000
@@ -148,18 +185,27 @@ def main(argv=None):
     import chainrule
 
     results = {
-        "benchmark": "bench_sklearn", "threads": args.threads, "python": platform.python_version(),
-        "numpy": np.__version__, "sklearn": sklearn.__version__, "chainrule": chainrule.__version__,
-        "machine": platform.machine(), "cpu_count": os.cpu_count(),
-        "loadavg_start": list(os.getloadavg()), "datasets": {},
+        "benchmark": "bench_sklearn",
+        "threads": args.threads,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "sklearn": sklearn.__version__,
+        "chainrule": chainrule.__version__,
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "loadavg_start": list(os.getloadavg()),
+        "datasets": {},
     }
     print("digits", flush=True)
-    results["datasets"]["digits"] = run_dataset("digits", load_digits_split(), args.digits_epochs, args.rounds)
+    results["datasets"]["digits"] = run_dataset(
+        "digits", load_digits_split(), args.digits_epochs, args.rounds
+    )
     fashion = load_fashion_split(args.fashion_train, args.fashion_test)
     if fashion is not None:
         print("fashion-mnist", flush=True)
-        results["datasets"]["fashion-mnist"] = run_dataset("fashion-mnist", fashion, args.fashion_epochs,
-                                                           args.rounds)
+        results["datasets"]["fashion-mnist"] = run_dataset(
+            "fashion-mnist", fashion, args.fashion_epochs, args.rounds
+        )
     results["loadavg_end"] = list(os.getloadavg())
     table = markdown(results)
     results["markdown"] = table

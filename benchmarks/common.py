@@ -61,7 +61,12 @@ def interleaved(candidates: dict, rounds: int = 5, per_round: int = 5, warmup: i
 def summarize(samples: dict) -> dict:
     """{name: [seconds, ...]} → {name: {"median_s", "min_s", "max_s", "samples"}}."""
     return {
-        name: {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts), "samples": len(ts)}
+        name: {
+            "median_s": statistics.median(ts),
+            "min_s": min(ts),
+            "max_s": max(ts),
+            "samples": len(ts),
+        }
         for name, ts in samples.items()
     }
 
@@ -89,7 +94,17 @@ def blas_info() -> list[dict]:
     except ImportError:
         return [{"note": "threadpoolctl not installed"}]
     return [
-        {k: info.get(k) for k in ("user_api", "internal_api", "version", "num_threads", "architecture", "filepath")}
+        {
+            k: info.get(k)
+            for k in (
+                "user_api",
+                "internal_api",
+                "version",
+                "num_threads",
+                "architecture",
+                "filepath",
+            )
+        }
         for info in threadpool_info()
     ]
 
@@ -106,12 +121,12 @@ def gemm_call(n: int = 512):
 
 
 def gemm_gflops(n: int = 512, repeats: int = 20) -> float:
-    """NumPy float32 GEMM throughput (the ceiling for BLAS-bound training steps), GFLOP/s, best of ``repeats``."""
+    """NumPy float32 GEMM throughput, GFLOP/s, best of ``repeats``: a BLAS-bound step's ceiling."""
     call = gemm_call(n)
     for _ in range(3):
         call()
     best = min(time_call(call, repeats))
-    return 2 * n ** 3 / best / 1e9
+    return 2 * n**3 / best / 1e9
 
 
 def environment() -> dict:
@@ -119,10 +134,14 @@ def environment() -> dict:
 
     import numpy as np
 
-    info = {"python": platform.python_version(), "numpy": np.__version__, "cpu_count": os.cpu_count(),
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-            "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
-            "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
+    info = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cpu_count": os.cpu_count(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"),
+    }
     if torch_available():
         import torch
 
@@ -131,7 +150,7 @@ def environment() -> dict:
 
 
 def report(rows) -> None:
-    """Print one line per workload row: chainrule's median and, with PyTorch, its median and the ratio."""
+    """One line per workload: chainrule's median and, with PyTorch, its median and the ratio."""
     for row in rows:
         t = row["timings"]
         line = f"{row['workload']:22s} chainrule {t['chainrule']['median_s'] * 1e3:7.2f} ms"

@@ -50,7 +50,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
-from benchmarks.common import (
+from benchmarks.common import (  # noqa: E402 (after the sys.path line above)
     blas_info,
     environment,
     gemm_call,
@@ -84,20 +84,86 @@ class Workload:
 
 
 WORKLOADS = [
-    Workload("mlp_train_sgd", "bench_mlp", "chainrule_step:sgd", "torch_step:sgd", 128, 1.0, 9, 20, flops=True,
-             notes="784-256-256-10, batch 128, SGD momentum 0.9"),
-    Workload("mlp_train_adam", "bench_mlp", "chainrule_step:adam", "torch_step:adam", 128, 1.0, 9, 20, flops=True,
-             notes="784-256-256-10, batch 128, Adam"),
-    Workload("mlp_inference", "bench_mlp", "chainrule_infer", "torch_infer", 128, 1.0, 9, 20,
-             notes="784-256-256-10, batch 128, no_grad forward"),
-    Workload("cnn_lenet_train_sgd", "bench_cnn", "chainrule_step", "torch_step", 64, 0.5, 7, 10,
-             notes="LeNet-like, 1×28×28, batch 64, SGD"),
-    Workload("lstm_train_sgd", "bench_rnn", "chainrule_step:LSTM", "torch_step:LSTM", 64, 0.6, 5, 4,
-             notes="input 32, hidden 128, seq 50, batch 64, SGD"),
-    Workload("gru_train_sgd", "bench_rnn", "chainrule_step:GRU", "torch_step:GRU", 64, 0.6, 5, 4,
-             notes="input 32, hidden 128, seq 50, batch 64, SGD"),
-    Workload("fit_digits_mlp", "bench_fit", "chainrule_fit", "torch_fit", 0, None, 3, 1, unit="s",
-             notes="CLI default: mlp preset on digits, Adam 2e-3, batch 64, 10 epochs"),
+    Workload(
+        "mlp_train_sgd",
+        "bench_mlp",
+        "chainrule_step:sgd",
+        "torch_step:sgd",
+        128,
+        1.0,
+        9,
+        20,
+        flops=True,
+        notes="784-256-256-10, batch 128, SGD momentum 0.9",
+    ),
+    Workload(
+        "mlp_train_adam",
+        "bench_mlp",
+        "chainrule_step:adam",
+        "torch_step:adam",
+        128,
+        1.0,
+        9,
+        20,
+        flops=True,
+        notes="784-256-256-10, batch 128, Adam",
+    ),
+    Workload(
+        "mlp_inference",
+        "bench_mlp",
+        "chainrule_infer",
+        "torch_infer",
+        128,
+        1.0,
+        9,
+        20,
+        notes="784-256-256-10, batch 128, no_grad forward",
+    ),
+    Workload(
+        "cnn_lenet_train_sgd",
+        "bench_cnn",
+        "chainrule_step",
+        "torch_step",
+        64,
+        0.5,
+        7,
+        10,
+        notes="LeNet-like, 1×28×28, batch 64, SGD",
+    ),
+    Workload(
+        "lstm_train_sgd",
+        "bench_rnn",
+        "chainrule_step:LSTM",
+        "torch_step:LSTM",
+        64,
+        0.6,
+        5,
+        4,
+        notes="input 32, hidden 128, seq 50, batch 64, SGD",
+    ),
+    Workload(
+        "gru_train_sgd",
+        "bench_rnn",
+        "chainrule_step:GRU",
+        "torch_step:GRU",
+        64,
+        0.6,
+        5,
+        4,
+        notes="input 32, hidden 128, seq 50, batch 64, SGD",
+    ),
+    Workload(
+        "fit_digits_mlp",
+        "bench_fit",
+        "chainrule_fit",
+        "torch_fit",
+        0,
+        None,
+        3,
+        1,
+        unit="s",
+        notes="CLI default: mlp preset on digits, Adam 2e-3, batch 64, 10 epochs",
+    ),
 ]
 
 
@@ -140,17 +206,19 @@ def _repeats(workload: Workload, quick: bool) -> tuple[int, int, int]:
 
 
 def _child_env() -> dict:
-    """The environment of a timing or memory subprocess: this checkout importable, default threading."""
+    """Environment of a timing or memory subprocess: this checkout importable, default threads."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(HERE.parent) + os.pathsep + env.get("PYTHONPATH", "")
     env["CHAINRULE_BENCH_SEPARATE"] = "1"
-    if _USER_OMP_WAIT_POLICY is None:  # this process set PASSIVE for itself; the children keep the default
+    if (
+        _USER_OMP_WAIT_POLICY is None
+    ):  # this process set PASSIVE for itself; the children keep the default
         env.pop("OMP_WAIT_POLICY", None)
     return env
 
 
 def _separate_timings(workload: Workload, sides, threads: int, quick: bool) -> dict:
-    """Alternate one subprocess per library and round (A B A B …), each with its own default threading."""
+    """One subprocess per library and round, alternating (A B A B …), each with default threads."""
     rounds, per_round, warmup = _repeats(workload, quick)
     samples = {side: [] for side in sides}
     if workload.flops:
@@ -160,9 +228,26 @@ def _separate_timings(workload: Workload, sides, threads: int, quick: bool) -> d
     for _ in range(rounds):
         for side in sides:
             proc = subprocess.run(
-                [sys.executable, "-m", "benchmarks.run", "--probe-time", workload.name, side, "--threads", str(threads),
-                 "--calls", str(per_round), "--warmup", str(warmup)],
-                cwd=root, env=env, capture_output=True, text=True, timeout=900, check=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.run",
+                    "--probe-time",
+                    workload.name,
+                    side,
+                    "--threads",
+                    str(threads),
+                    "--calls",
+                    str(per_round),
+                    "--warmup",
+                    str(warmup),
+                ],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=True,
             )
             result = json.loads(proc.stdout.strip().splitlines()[-1])
             samples[side].extend(result["times"])
@@ -170,12 +255,17 @@ def _separate_timings(workload: Workload, sides, threads: int, quick: bool) -> d
     return summarize(samples)
 
 
-def time_workload(workload: Workload, with_torch: bool, quick: bool, separate: bool = True,
-                  threads: int = 2) -> dict:
-    """Timings of one workload, interleaved in this process or (``separate``) in alternating subprocesses,
-    plus the GEMM ceiling for the MLP training rows."""
+def time_workload(
+    workload: Workload, with_torch: bool, quick: bool, separate: bool = True, threads: int = 2
+) -> dict:
+    """Timings of one workload, plus the GEMM ceiling for the MLP training rows.
+
+    Interleaved in this process, or (``separate``) in alternating subprocesses.
+    """
     if separate:
-        timings = _separate_timings(workload, ["chainrule"] + (["torch"] if with_torch else []), threads, quick)
+        timings = _separate_timings(
+            workload, ["chainrule"] + (["torch"] if with_torch else []), threads, quick
+        )
     else:
         candidates = {"chainrule": _maker(workload, "chainrule")}
         if with_torch:
@@ -184,8 +274,13 @@ def time_workload(workload: Workload, with_torch: bool, quick: bool, separate: b
             candidates["gemm"] = gemm_call(GEMM_N)
         rounds, per_round, warmup = _repeats(workload, quick)
         timings = interleaved(candidates, rounds=rounds, per_round=per_round, warmup=warmup)
-    row = {"workload": workload.name, "notes": workload.notes, "unit": workload.unit, "target": workload.target,
-           "timings": {k: v for k, v in timings.items() if k != "gemm"}}
+    row = {
+        "workload": workload.name,
+        "notes": workload.notes,
+        "unit": workload.unit,
+        "target": workload.target,
+        "timings": {k: v for k, v in timings.items() if k != "gemm"},
+    }
     chainrule_s = timings["chainrule"]["median_s"]
     if "torch" in timings:
         row["ratio"] = timings["torch"]["median_s"] / chainrule_s
@@ -199,19 +294,20 @@ def time_workload(workload: Workload, with_torch: bool, quick: bool, separate: b
         flops = importlib.import_module("benchmarks.bench_mlp").mlp_flops_per_step()
         gemm_s = timings["gemm"]["median_s"]
         row["flops_per_step"] = flops
-        row["gemm_gflops_same_rounds"] = 2 * GEMM_N ** 3 / gemm_s / 1e9
+        row["gemm_gflops_same_rounds"] = 2 * GEMM_N**3 / gemm_s / 1e9
         row["chainrule_gflops"] = flops / chainrule_s / 1e9
         row["share_of_gemm_ceiling"] = row["chainrule_gflops"] / row["gemm_gflops_same_rounds"]
         # the same share from the fastest call of each: robust when other processes share the cores
         row["share_of_gemm_ceiling_best"] = (flops / timings["chainrule"]["min_s"]) / (
-            2 * GEMM_N ** 3 / timings["gemm"]["min_s"])
+            2 * GEMM_N**3 / timings["gemm"]["min_s"]
+        )
         row["gemm_timings"] = timings["gemm"]
     return row
 
 
 # ------------------------------------------------------------------- memory
 def _probe(name: str, side: str, threads: int) -> None:
-    """Child process: build one workload for one library, run it a few times, print peak RSS as JSON."""
+    """Child process: build one workload for one library, run it a few times, print its peak RSS."""
     workload = next(w for w in WORKLOADS if w.name == name)
     limiter = _set_threads(threads, with_torch=side == "torch")
     baseline = peak_rss_mb()
@@ -223,7 +319,7 @@ def _probe(name: str, side: str, threads: int) -> None:
 
 
 def _probe_time(name: str, side: str, threads: int, calls: int, warmup: int) -> None:
-    """Child process (the default, separate mode): time ``calls`` calls of one library's workload, print them as JSON.
+    """Child process (the default, separate mode): time ``calls`` calls of one library's workload.
 
     For the MLP training rows the chainrule child then times as many 512³ GEMMs, the ceiling, in a
     block of their own: steps run back to back as in training, and the GEMM's large operands do not
@@ -246,11 +342,27 @@ def measure_memory(workload: Workload, sides, threads: int) -> dict:
     env = _child_env()
     for side in sides:
         proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks.run", "--probe-memory", workload.name, side, "--threads", str(threads)],
-            cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False,
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.run",
+                "--probe-memory",
+                workload.name,
+                side,
+                "--threads",
+                str(threads),
+            ],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
         )
         if proc.returncode != 0:
-            result[side] = {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+            result[side] = {
+                "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
+            }
             continue
         result[side] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
@@ -260,8 +372,10 @@ def measure_memory(workload: Workload, sides, threads: int) -> dict:
 def _fmt_time(timing: dict, unit: str) -> str:
     scale = 1e3 if unit == "ms" else 1.0
     digits = 2 if unit == "ms" else 3
-    return (f"{timing['median_s'] * scale:.{digits}f} "
-            f"({timing['min_s'] * scale:.{digits}f}–{timing['max_s'] * scale:.{digits}f})")
+    return (
+        f"{timing['median_s'] * scale:.{digits}f} "
+        f"({timing['min_s'] * scale:.{digits}f}–{timing['max_s'] * scale:.{digits}f})"
+    )
 
 
 def _rss(memory: dict, side: str) -> str:
@@ -272,27 +386,52 @@ def _rss(memory: dict, side: str) -> str:
 def markdown(report: dict) -> str:
     env = report["environment"]
     blas = report["blas"]
-    blas_line = "; ".join(
-        f"{b.get('internal_api')} {b.get('version')} ({b.get('architecture')}, {b.get('num_threads')} threads)"
-        for b in blas if "internal_api" in b) or "unknown"
+    blas_line = (
+        "; ".join(
+            f"{b.get('internal_api')} {b.get('version')} "
+            f"({b.get('architecture')}, {b.get('num_threads')} threads)"
+            for b in blas
+            if "internal_api" in b
+        )
+        or "unknown"
+    )
     ceiling = report["gemm_ceiling"]
     lines = [
-        (f"Run {report['started']} · Python {env['python']} · NumPy {env['numpy']} · "
-         f"PyTorch {env.get('torch', 'not installed')} · {report['threads']} threads · {env['cpu_count']} CPUs"),
+        (
+            f"Run {report['started']} · Python {env['python']} · NumPy {env['numpy']} · "
+            f"PyTorch {env.get('torch', 'not installed')} · {report['threads']} threads · "
+            f"{env['cpu_count']} CPUs"
+        ),
         "",
-        (f"BLAS: {blas_line}. OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE')}, "
-         f"OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE')}"
-         + ("." if report.get("separate") else f", OMP_WAIT_POLICY={env.get('OMP_WAIT_POLICY')}.")),
+        (
+            f"BLAS: {blas_line}. OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE')}, "
+            f"OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE')}"
+            + (
+                "."
+                if report.get("separate")
+                else f", OMP_WAIT_POLICY={env.get('OMP_WAIT_POLICY')}."
+            )
+        ),
         "",
-        ("Method: " + ("each library in its own subprocess per round, alternating, default threading."
-                       if report.get("separate") else
-                       "both libraries in one process, alternating rounds, OMP_WAIT_POLICY=PASSIVE.")),
+        (
+            "Method: "
+            + (
+                "each library in its own subprocess per round, alternating, default threading."
+                if report.get("separate")
+                else "both libraries in one process, alternating rounds, OMP_WAIT_POLICY=PASSIVE."
+            )
+        ),
         "",
-        (f"GEMM ceiling (NumPy float32 {GEMM_N}³): {ceiling['best_gflops']:.0f} GFLOP/s best, "
-         f"{ceiling['median_gflops']:.0f} GFLOP/s median."),
+        (
+            f"GEMM ceiling (NumPy float32 {GEMM_N}³): {ceiling['best_gflops']:.0f} GFLOP/s best, "
+            f"{ceiling['median_gflops']:.0f} GFLOP/s median."
+        ),
         "",
-        ("| workload | chainrule, median (min–max) | PyTorch, median (min–max) | ratio | target | "
-         "% of GEMM ceiling (median / best) | peak RSS chainrule / PyTorch (MiB) |"),
+        (
+            "| workload | chainrule, median (min–max) | PyTorch, median (min–max) | ratio "
+            "| target | "
+            "% of GEMM ceiling (median / best) | peak RSS chainrule / PyTorch (MiB) |"
+        ),
         "|---|---|---|---|---|---|---|",
     ]
     for row in report["rows"]:
@@ -306,15 +445,28 @@ def markdown(report: dict) -> str:
         if row.get("met") is not None:
             ratio += " ✓" if row["met"] else " ✗"
         target = f"≥ {row['target']:.1f}" if row["target"] is not None else "–"
-        share = (f"{100 * row['share_of_gemm_ceiling']:.0f}% / {100 * row['share_of_gemm_ceiling_best']:.0f}%"
-                 if "share_of_gemm_ceiling" in row else "")
+        share = (
+            f"{100 * row['share_of_gemm_ceiling']:.0f}% / "
+            f"{100 * row['share_of_gemm_ceiling_best']:.0f}%"
+            if "share_of_gemm_ceiling" in row
+            else ""
+        )
         memory = row.get("memory", {})
-        lines.append(f"| {row['workload']} | {_fmt_time(t['chainrule'], unit)} {unit} | {torch_cell} | {ratio} | "
-                     f"{target} | {share} | {_rss(memory, 'chainrule')} / {_rss(memory, 'torch')} |")
-    lines += ["", ("ratio = PyTorch time / chainrule time (chainrule's throughput relative to PyTorch's; "
-                   "above 1 is faster). % of GEMM ceiling = GFLOP/s of the step's matrix products over the "
-                   f"{GEMM_N}³ GEMM's, from the medians (and from the fastest calls), the GEMM timed in "
-                   "the same processes or rounds as the step; the target is 60%.")]
+        lines.append(
+            f"| {row['workload']} | {_fmt_time(t['chainrule'], unit)} {unit} | {torch_cell} "
+            f"| {ratio} | "
+            f"{target} | {share} | {_rss(memory, 'chainrule')} / {_rss(memory, 'torch')} |"
+        )
+    lines += [
+        "",
+        (
+            "ratio = PyTorch time / chainrule time (chainrule's throughput relative to PyTorch's; "
+            "above 1 is faster). % of GEMM ceiling = GFLOP/s of the step's matrix products over "
+            "the "
+            f"{GEMM_N}³ GEMM's, from the medians (and from the fastest calls), the GEMM timed in "
+            "the same processes or rounds as the step; the target is 60%."
+        ),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -329,40 +481,68 @@ def print_row(row: dict) -> None:
         if row.get("target") is not None:
             line += f" (target ≥ {row['target']:.1f}: {'met' if row['met'] else 'MISSED'})"
     if "share_of_gemm_ceiling" in row:
-        line += (f" | {row['chainrule_gflops']:.0f} GFLOP/s = {100 * row['share_of_gemm_ceiling']:.0f}% "
-                 f"of GEMM {row['gemm_gflops_same_rounds']:.0f} (best calls: "
-                 f"{100 * row['share_of_gemm_ceiling_best']:.0f}%)")
+        line += (
+            f" | {row['chainrule_gflops']:.0f} GFLOP/s = {100 * row['share_of_gemm_ceiling']:.0f}% "
+            f"of GEMM {row['gemm_gflops_same_rounds']:.0f} (best calls: "
+            f"{100 * row['share_of_gemm_ceiling_best']:.0f}%)"
+        )
     print(line, flush=True)
 
 
 # --------------------------------------------------------------------- main
-def run(only=None, quick: bool = False, threads: int = 2, memory: bool = True, use_torch: bool = True,
-        out: str | os.PathLike | None = None, verbose: bool = True, separate: bool = True) -> dict:
-    """Run the selected workloads; write ``latest.json`` and ``latest.md`` under ``out`` (when given) and return the report."""
+def run(
+    only=None,
+    quick: bool = False,
+    threads: int = 2,
+    memory: bool = True,
+    use_torch: bool = True,
+    out: str | os.PathLike | None = None,
+    verbose: bool = True,
+    separate: bool = True,
+) -> dict:
+    """Run the selected workloads; write latest.json and latest.md to ``out``; return the report."""
     with_torch = use_torch and torch_available()
     limiter = _set_threads(threads, with_torch)
     try:
-        gemm = interleaved({"gemm": gemm_call(GEMM_N)}, rounds=3, per_round=5 if quick else 20)["gemm"]
+        gemm = interleaved({"gemm": gemm_call(GEMM_N)}, rounds=3, per_round=5 if quick else 20)[
+            "gemm"
+        ]
         report = {
             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "threads": threads, "quick": quick, "separate": separate, "machine": platform.machine(),
-            "environment": environment(), "blas": blas_info(),
-            "gemm_ceiling": {"n": GEMM_N, "best_gflops": 2 * GEMM_N ** 3 / gemm["min_s"] / 1e9,
-                             "median_gflops": 2 * GEMM_N ** 3 / gemm["median_s"] / 1e9},
+            "threads": threads,
+            "quick": quick,
+            "separate": separate,
+            "machine": platform.machine(),
+            "environment": environment(),
+            "blas": blas_info(),
+            "gemm_ceiling": {
+                "n": GEMM_N,
+                "best_gflops": 2 * GEMM_N**3 / gemm["min_s"] / 1e9,
+                "median_gflops": 2 * GEMM_N**3 / gemm["median_s"] / 1e9,
+            },
             "rows": [],
         }
         if verbose:
-            blas = "; ".join(f"{b.get('internal_api')} {b.get('architecture')}" for b in report["blas"])
-            print(f"BLAS {blas}, {threads} threads, PyTorch {'on' if with_torch else 'not installed/off'}; "
-                  f"GEMM {GEMM_N}³: {report['gemm_ceiling']['best_gflops']:.0f} GFLOP/s best, "
-                  f"{report['gemm_ceiling']['median_gflops']:.0f} median", flush=True)
+            blas = "; ".join(
+                f"{b.get('internal_api')} {b.get('architecture')}" for b in report["blas"]
+            )
+            print(
+                f"BLAS {blas}, {threads} threads, "
+                f"PyTorch {'on' if with_torch else 'not installed/off'}; "
+                f"GEMM {GEMM_N}³: {report['gemm_ceiling']['best_gflops']:.0f} GFLOP/s best, "
+                f"{report['gemm_ceiling']['median_gflops']:.0f} median",
+                flush=True,
+            )
         for workload in _select(only):
             try:
                 row = time_workload(workload, with_torch, quick, separate, threads)
-            except Exception as error:  # noqa: BLE001 - a workload that fails is reported, the rest still run
+            # noqa: BLE001 - a workload that fails is reported, the rest still run
+            except Exception as error:
                 row = {"workload": workload.name, "error": f"{type(error).__name__}: {error}"}
             if memory and "error" not in row:
-                row["memory"] = measure_memory(workload, ["chainrule"] + (["torch"] if with_torch else []), threads)
+                row["memory"] = measure_memory(
+                    workload, ["chainrule"] + (["torch"] if with_torch else []), threads
+                )
             report["rows"].append(row)
             if verbose:
                 print_row(row)
@@ -380,23 +560,50 @@ def run(only=None, quick: bool = False, threads: int = 2, memory: bool = True, u
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run; noisier figures)")
-    parser.add_argument("--only", action="append", metavar="NAME",
-                        help="run the workloads whose name contains NAME (repeatable): "
-                             + ", ".join(w.name for w in WORKLOADS))
-    parser.add_argument("--out", default=str(HERE / "results"), metavar="DIR",
-                        help="folder for latest.json and latest.md (default: benchmarks/results)")
-    parser.add_argument("--threads", type=int, default=2, help="BLAS and PyTorch threads (default 2)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats (a smoke run; noisier figures)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run the workloads whose name contains NAME (repeatable): "
+        + ", ".join(w.name for w in WORKLOADS),
+    )
+    parser.add_argument(
+        "--out",
+        default=str(HERE / "results"),
+        metavar="DIR",
+        help="folder for latest.json and latest.md (default: benchmarks/results)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=2, help="BLAS and PyTorch threads (default 2)"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
-    parser.add_argument("--no-torch", action="store_true", help="chainrule figures only, even if PyTorch is installed")
-    parser.add_argument("--in-process", action="store_true",
-                        help="time both libraries in this process with OMP_WAIT_POLICY=PASSIVE (quicker; the "
-                             "setting slows PyTorch, so ratios favour chainrule) instead of alternating one "
-                             "subprocess per library and round with default threading")
-    parser.add_argument("--separate", action="store_true", help=argparse.SUPPRESS)  # the default now
-    parser.add_argument("--probe-memory", nargs=2, metavar=("WORKLOAD", "SIDE"), help=argparse.SUPPRESS)
-    parser.add_argument("--probe-time", nargs=2, metavar=("WORKLOAD", "SIDE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-torch",
+        action="store_true",
+        help="chainrule figures only, even if PyTorch is installed",
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="time both libraries in this process with OMP_WAIT_POLICY=PASSIVE (quicker; the "
+        "setting slows PyTorch, so ratios favour chainrule) instead of alternating one "
+        "subprocess per library and round with default threading",
+    )
+    parser.add_argument(
+        "--separate", action="store_true", help=argparse.SUPPRESS
+    )  # the default now
+    parser.add_argument(
+        "--probe-memory", nargs=2, metavar=("WORKLOAD", "SIDE"), help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--probe-time", nargs=2, metavar=("WORKLOAD", "SIDE"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--calls", type=int, default=10, help=argparse.SUPPRESS)
     parser.add_argument("--warmup", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -406,8 +613,15 @@ def main(argv=None) -> int:
     if args.probe_memory:
         _probe(args.probe_memory[0], args.probe_memory[1], args.threads)
         return 0
-    run(only=args.only, quick=args.quick, threads=args.threads, memory=not args.no_memory,
-        use_torch=not args.no_torch, out=args.out, separate=not args.in_process)
+    run(
+        only=args.only,
+        quick=args.quick,
+        threads=args.threads,
+        memory=not args.no_memory,
+        use_torch=not args.no_torch,
+        out=args.out,
+        separate=not args.in_process,
+    )
     return 0
 
 

@@ -65,14 +65,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rows = {"fine-tuning": [], f"EWC (λ={args.strength:g})": []}
     for seed in range(args.seeds):
-        for label, strength in zip(rows, (0.0, args.strength)):
+        for label, strength in zip(rows, (0.0, args.strength), strict=True):
             R = run(seed, strength, args.epochs)
             rows[label].append((R[0, 0], R[1, 0], R[1, 1], forgetting(R), backward_transfer(R)))
     print("| method | A after A | A after B | B after B | forgetting |")
     print("|---|---|---|---|---|")
     for label, values in rows.items():
         v = np.array(values)
-        cells = [f"{m:.3f} ± {s:.3f}" for m, s in zip(v.mean(axis=0)[:4], v.std(axis=0)[:4])]
+        means, stds = v.mean(axis=0)[:4], v.std(axis=0)[:4]
+        cells = [f"{m:.3f} ± {s:.3f}" for m, s in zip(means, stds, strict=True)]
         print(f"| {label} | " + " | ".join(cells) + " |")
     return rows
 

@@ -1,4 +1,4 @@
-"""The tutorial's network, end to end: two sigmoid layers, squared error, full-batch gradient descent.
+"""The tutorial's network, end to end: two sigmoid layers, squared error, full-batch descent.
 
     z⁽¹⁾ = W⁽¹⁾ x + b⁽¹⁾,  a⁽¹⁾ = σ(z⁽¹⁾),  z⁽²⁾ = W⁽²⁾ a⁽¹⁾ + b⁽²⁾,  a⁽²⁾ = σ(z⁽²⁾)
     J = 1/(2m) Σᵢ ‖y⁽ⁱ⁾ − a⁽²⁾⁽ⁱ⁾‖²
@@ -31,8 +31,10 @@ import chainrule as cr
 import chainrule.functional as F
 
 
-def init_params(n_in: int, n_hidden: int, n_out: int, rng: np.random.Generator, dtype=np.float32) -> dict:
-    """Xavier-uniform weights (variance 2/(fan_in + fan_out)) break the symmetry; biases start at 0."""
+def init_params(
+    n_in: int, n_hidden: int, n_out: int, rng: np.random.Generator, dtype=np.float32
+) -> dict:
+    """Xavier-uniform weights (variance 2/(fan_in + fan_out)) break the symmetry; biases are 0."""
 
     def xavier(fan_out, fan_in):
         bound = np.sqrt(6.0 / (fan_in + fan_out))
@@ -65,18 +67,19 @@ def manual_gradients(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
     m = X.shape[0]
     a1 = 1 / (1 + np.exp(-(X @ W1.T + b1)))
     a2 = 1 / (1 + np.exp(-(a1 @ W2.T + b2)))
-    delta2 = (a2 - y) * a2 * (1 - a2)            # δ⁽²⁾ = (a − y) ⊙ σ'(z⁽²⁾), σ'(z) = a(1 − a)
-    delta1 = (delta2 @ W2) * a1 * (1 - a1)       # δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾) ⊙ σ'(z⁽¹⁾)
+    delta2 = (a2 - y) * a2 * (1 - a2)  # δ⁽²⁾ = (a − y) ⊙ σ'(z⁽²⁾), σ'(z) = a(1 − a)
+    delta1 = (delta2 @ W2) * a1 * (1 - a1)  # δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾) ⊙ σ'(z⁽¹⁾)
     return {
-        "W2": delta2.T @ a1 / m,                 # (1/m) Σ δ⁽²⁾ a⁽¹⁾ᵀ
-        "b2": delta2.sum(axis=0) / m,            # (1/m) Σ δ⁽²⁾
+        "W2": delta2.T @ a1 / m,  # (1/m) Σ δ⁽²⁾ a⁽¹⁾ᵀ
+        "b2": delta2.sum(axis=0) / m,  # (1/m) Σ δ⁽²⁾
         "W1": delta1.T @ X / m,
         "b1": delta1.sum(axis=0) / m,
     }
 
 
-def train(X, y, n_hidden: int = 8, lr: float = 2.0, epochs: int = 5000, seed: int = 0,
-          dtype=np.float32) -> tuple[dict, list]:
+def train(
+    X, y, n_hidden: int = 8, lr: float = 2.0, epochs: int = 5000, seed: int = 0, dtype=np.float32
+) -> tuple[dict, list]:
     """Full-batch gradient descent: W := W − α ∂J/∂W for every W and b. Returns (params, losses)."""
     rng = np.random.default_rng(seed)
     params = init_params(X.shape[1], n_hidden, y.shape[1], rng, dtype)
@@ -112,7 +115,9 @@ def main() -> None:
     X, y = xor_data()
     params, losses = train(X, y, n_hidden=4, lr=5.0, epochs=3000)
     _, a2 = forward(params, cr.tensor(X))
-    print(f"XOR: loss {losses[0]:.4f} -> {losses[-1]:.5f}; predictions {np.round(a2.data.ravel(), 3)}")
+    print(
+        f"XOR: loss {losses[0]:.4f} -> {losses[-1]:.5f}; predictions {np.round(a2.data.ravel(), 3)}"
+    )
     X, y = regression_data()
     params, losses = train(X, y, n_hidden=16, lr=2.0, epochs=4000)
     print(f"sine regression: loss {losses[0]:.4f} -> {losses[-1]:.5f}")
