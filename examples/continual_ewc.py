@@ -60,7 +60,7 @@ def run(seed: int, strength: float, epochs: int = 15):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--strength", type=float, default=1000.0)
+    parser.add_argument("--strength", type=float, default=100.0)
     parser.add_argument("--epochs", type=int, default=15)
     args = parser.parse_args(argv)
     rows = {"fine-tuning": [], f"EWC (λ={args.strength:g})": []}

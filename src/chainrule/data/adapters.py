@@ -30,7 +30,8 @@ from ..backend import xp
 from ..tensor import Tensor
 from .preprocessing import check_finite
 
-__all__ = ["ArrayData", "DatasetData", "LoaderData", "as_array", "as_data", "is_sparse"]
+__all__ = ["ArrayData", "DatasetData", "LoaderData", "StreamData", "as_array", "as_data",
+           "is_sparse", "is_stream"]
 
 
 def is_sparse(x) -> bool:
@@ -185,6 +186,67 @@ class LoaderData:
             yield as_array(batch[0], "batch inputs"), as_array(batch[1], "batch targets")
 
 
+def is_stream(data) -> bool:
+    """Whether ``data`` is a stream of batches: an iterator or generator (not a sequence)."""
+    return hasattr(data, "__next__") and hasattr(data, "__iter__")
+
+
+class StreamData:
+    """Batches pulled from a stream: any iterator of ``(inputs, targets)`` batches.
+
+    The stream may never end. An epoch is the next ``steps_per_epoch`` batches (or, with
+    None, everything up to the end of the stream); the stream is read once, never rewound,
+    so successive epochs see successive batches. When it ends, :attr:`exhausted` is set
+    and the training loop stops after that epoch. ``batch_size`` and ``shuffle`` do not
+    apply: the stream decides both.
+    """
+
+    def __init__(self, stream, steps_per_epoch: int | None):
+        self.stream = stream
+        self.steps_per_epoch = steps_per_epoch
+        self.seen = 0
+        self._ahead = None
+        self.exhausted = not self._pull()
+        if self.exhausted:
+            raise ValueError("fit: the stream yielded no batch")
+
+    def _pull(self) -> bool:
+        """Read the next batch ahead, so the end of the stream is known one batch early."""
+        try:
+            batch = next(self.stream)
+        except StopIteration:
+            self._ahead = None
+            return False
+        if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+            raise ValueError(f"fit: a stream must yield (inputs, targets) pairs; the batch after "
+                             f"{self.seen} samples is a {type(batch).__name__}")
+        inputs, targets = as_array(batch[0], "stream inputs"), as_array(batch[1], "stream targets")
+        if len(inputs) != len(targets):
+            raise ValueError(f"fit: a stream batch has {len(inputs)} inputs but {len(targets)} "
+                             "targets")
+        self._ahead = (inputs, targets)
+        return True
+
+    def __len__(self):
+        return self.seen
+
+    def split(self, fraction):
+        raise ValueError("fit: validation_split needs arrays or a Dataset, not a stream; pass "
+                         "validation_data, or use chainrule.train.progressive_score")
+
+    def num_batches(self, batch_size):
+        return self.steps_per_epoch
+
+    def batches(self, batch_size, shuffle=False, generator=None):
+        step = 0
+        while not self.exhausted and (self.steps_per_epoch is None or step < self.steps_per_epoch):
+            batch = self._ahead
+            self.seen += len(batch[0])
+            step += 1
+            self.exhausted = not self._pull()
+            yield batch
+
+
 def as_data(data, name: str):
     """The batch-protocol adapter for ``data`` (see the module docstring)."""
     if isinstance(data, (tuple, list)):
@@ -199,6 +261,9 @@ def as_data(data, name: str):
         return ArrayData(data.tensors[0], data.tensors[1], name)
     if _is_dataset(data):
         return DatasetData(data)
+    if is_stream(data):
+        return StreamData(data, None)
     raise TypeError(
-        f"{name}: expected an (X, y) tuple, a Dataset or a DataLoader, received {type(data).__name__}"
+        f"{name}: expected an (X, y) tuple, a Dataset, a DataLoader or a stream (an iterator of "
+        f"(x, y) batches), received {type(data).__name__}"
     )

@@ -34,6 +34,7 @@ from .fit import evaluate, fit, predict
 from .history import History
 from .loop import Trainer, run_epochs
 from .losses import LOSSES, get_loss
+from .online import progressive_score
 from .step import StepResult, train_step
 from .strategy import SingleProcess, Strategy
 
@@ -57,6 +58,7 @@ __all__ = [
     "get_loss",
     "metrics",
     "predict",
+    "progressive_score",
     "run_epochs",
     "train_step",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from .._validation import check_int, check_real
 from ..autograd import no_grad
 from ..backend import xp
-from ..data.adapters import ArrayData, LoaderData, as_array, as_data
+from ..data.adapters import ArrayData, LoaderData, StreamData, as_array, as_data
 from ..rng import get_generator
 from ..tensor import Tensor
 from .history import History
@@ -36,14 +36,16 @@ def _check_positive_int(owner, name, value):
 def fit(model, train_data, *, loss, optimizer, epochs: int, batch_size: int = 32,
         validation_data=None, validation_split: float = 0.0, callbacks=(), metrics=(),
         progress: bool = True, shuffle: bool = True, generator=None, resume_from=None,
-        verbose: int = 1, clip_grad_norm: float | None = None, strategy=None) -> History:
+        verbose: int = 1, clip_grad_norm: float | None = None, strategy=None,
+        steps_per_epoch: int | None = None) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
 
     Parameters
     ----------
     model : chainrule.nn.Module
-    train_data : (X, y) tuple of arrays/Tensors, Dataset or DataLoader
-        X is (N, ...) inputs, y is (N,) class labels or (N, ...) targets.
+    train_data : (X, y) tuple of arrays/Tensors, Dataset, DataLoader or a stream
+        X is (N, ...) inputs, y is (N,) class labels or (N, ...) targets. A stream is any
+        iterator (a generator, say) of ``(x, y)`` batches, possibly endless: online learning.
     loss : str or callable
         ``loss(pred, target) -> scalar Tensor`` or a name: 'cross_entropy',
         'mse', 'mae', 'bce_with_logits', 'nll' (see :data:`LOSSES`).
@@ -81,6 +83,10 @@ def fit(model, train_data, *, loss, optimizer, epochs: int, batch_size: int = 32
     strategy : Strategy, optional
         How training spreads over processes (default :class:`SingleProcess`);
         see ``docs/design.md``.
+    steps_per_epoch : int, optional
+        For a stream: the number of batches that make an epoch (required for an endless
+        stream; without it, one epoch reads the stream to its end). Training stops early
+        when the stream ends.
 
     Returns
     -------
@@ -115,6 +121,12 @@ def fit(model, train_data, *, loss, optimizer, epochs: int, batch_size: int = 32
     generator = get_generator(generator)
 
     train = as_data(train_data, "train_data")
+    if steps_per_epoch is not None:
+        _check_positive_int("fit", "steps_per_epoch", steps_per_epoch)
+        if not isinstance(train, StreamData):
+            raise ValueError("fit: steps_per_epoch applies to a stream (an iterator of batches); "
+                             f"train_data is a {type(train_data).__name__}")
+        train.steps_per_epoch = steps_per_epoch
     validation = None if validation_data is None else as_data(validation_data, "validation_data")
     if validation_split:
         train, validation = train.split(validation_split)

@@ -299,6 +299,8 @@ def run_epochs(trainer: Trainer, train, validation=None, *, batch_size: int, shu
             if speak:
                 print(f"Epoch {epoch + 1}/{trainer.epochs}: {_format_logs(logs)}", flush=True)
             callbacks.on_epoch_end(epoch, logs)
+            if getattr(train, "exhausted", False):
+                break                               # a stream that ended: nothing left to learn
         strategy.barrier()
         callbacks.on_train_end(logs)
     finally:
