@@ -257,6 +257,8 @@ class PReLU(Module):
     init : float
         The slopes' initial value (0.25).
 
+    Notes
+    -----
     Shapes: input (N, C, *) → the same; ``weight`` is (num_parameters,).
 
     Examples

@@ -152,6 +152,8 @@ class Conv2d(_ConvNd):
     generator : numpy.random.Generator, optional
         Randomness for :meth:`reset_parameters`.
 
+    Notes
+    -----
     Shapes: input (N, C_in, H, W) → output (N, C_out, Ho, Wo),
     Ho = ⌊(H + pad_h − d_h(kh − 1) − 1)/s_h⌋ + 1; ``weight`` is (C_out, C_in/groups, kh, kw),
     ``bias`` (C_out,).
@@ -311,6 +313,8 @@ class ConvTranspose2d(_ConvTransposeNd):
     bias : bool
     dtype, generator : optional
 
+    Notes
+    -----
     Shapes: input (N, C_in, H, W) → output (N, C_out, H_out, W_out) with
     H_out = (H − 1)·s − 2·pad + d·(kh − 1) + output_padding + 1; ``weight`` is
     (C_in, C_out/groups, kh, kw), ``bias`` (C_out,).

@@ -58,6 +58,8 @@ class Linear(Module):
     generator : numpy.random.Generator, optional
         Randomness for :meth:`reset_parameters`.
 
+    Notes
+    -----
     Shapes: input (N, *, in_features) → output (N, *, out_features);
     ``weight`` is (out_features, in_features), ``bias`` (out_features,).
 

@@ -159,6 +159,8 @@ class CrossEntropyLoss(_Loss):
     reduction : 'mean', 'sum' or 'none'
     label_smoothing : float in [0, 1]
 
+    Notes
+    -----
     Shapes: input (N, C) or (N, C, d1, ...); target (N,) / (N, d1, ...) integer labels, or the
     input's shape for probabilities.
 

@@ -214,6 +214,8 @@ class GroupNorm(Module):
     affine : bool
         Learn per-channel ``weight`` (ones) and ``bias`` (zeros), each (C,).
 
+    Notes
+    -----
     Shapes: input (N, C, *) → the same.
 
     Examples

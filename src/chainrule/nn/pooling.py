@@ -105,6 +105,8 @@ class MaxPool2d(_PoolNd):
         At most half the kernel size.
     dilation : int or (int, int)
 
+    Notes
+    -----
     Shapes: (N, C, H, W) → (N, C, Ho, Wo), Ho = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1.
 
     Examples

@@ -183,6 +183,8 @@ class RNN(RNNBase):
     generator : numpy.random.Generator, optional
         Randomness for the initialisation and the dropout masks.
 
+    Notes
+    -----
     Shapes: input (T, N, I) (or (N, T, I) with ``batch_first``, or (T, I) unbatched);
     h_0 (L·D, N, H) with D = 2 if bidirectional else 1. Returns ``(output, h_n)``:
     output (T, N, D·H), h_n (L·D, N, H). Parameters ``weight_ih_l{k}`` (H, I or D·H),

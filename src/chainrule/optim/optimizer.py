@@ -37,6 +37,8 @@ class Optimizer:
     defaults : dict
         The hyperparameters of a group that does not set them.
 
+    Notes
+    -----
     Subclasses implement ``_validate(group)`` (raise ValueError naming a bad
     hyperparameter) and ``_update(param, grad, state, group)`` for one parameter.
     """

@@ -329,6 +329,8 @@ class ModelCheckpoint(Callback):
         Write only when ``monitor`` improves.
     mode : {'auto', 'min', 'max'}
 
+    Notes
+    -----
     The file is written atomically by :func:`chainrule.io.save_checkpoint` and
     resumes with ``fit(..., resume_from=path)``. Only the main process writes.
     """
