@@ -5,12 +5,12 @@ import math
 
 import numpy as np
 import pytest
-from test_rnn_ops import reference_layer
 
 import chainrule as cr
 from chainrule import nn
 from chainrule.autograd import gradcheck
 from helpers import make_inputs
+from rnn_reference import reference_layer
 
 KINDS = {"RNN": (nn.RNN, 1), "LSTM": (nn.LSTM, 4), "GRU": (nn.GRU, 3)}
 
