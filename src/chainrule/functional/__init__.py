@@ -8,6 +8,7 @@ from .. import tensor as _tensor_module
 from . import conv, normalization, pool, recurrent
 from .activation import dropout, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .activation_extra import elu, hardtanh, mish, prelu, silu, softplus
+from .attention import scaled_dot_product_attention
 from .conv import *
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .elementwise import (
@@ -111,6 +112,7 @@ __all__ = [
     "pow",
     "prelu",
     "relu",
+    "scaled_dot_product_attention",
     "reshape",
     "sigmoid",
     "silu",

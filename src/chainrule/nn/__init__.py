@@ -16,6 +16,7 @@ from .activation import (
     Softplus,
     Tanh,
 )
+from .attention import MultiheadAttention
 from .container import (
     Flatten,
     ModuleDict,
@@ -52,9 +53,13 @@ from .pooling import (
     MaxPool2d,
 )
 from .rnn import GRU, LSTM, RNN
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .upsample import Upsample
 
 __all__ = [
+    "MultiheadAttention",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "ConvTranspose1d",
     "ConvTranspose2d",
     "Dropout1d",
