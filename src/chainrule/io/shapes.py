@@ -148,6 +148,53 @@ def _prelu(config: dict) -> dict:
     return {"weight": ((_size(config, "num_parameters", 1),), "float")}
 
 
+def _prefixed(prefix: str, shapes: dict) -> dict:
+    return {prefix + key: value for key, value in shapes.items()}
+
+
+def _multihead_attention(config: dict) -> dict:
+    embed, heads = _size(config, "embed_dim"), _size(config, "num_heads")
+    if embed % heads:
+        raise ValueError(f"embed_dim ({embed}) must be divisible by num_heads ({heads})")
+    bias = _flag(config, "bias", True)
+    found = {"in_proj_weight": ((3 * embed, embed), "float")}
+    if bias:
+        found["in_proj_bias"] = ((3 * embed,), "float")
+    found.update(_prefixed("out_proj.", _linear({"in_features": embed, "out_features": embed,
+                                                  "bias": bias})))
+    return found
+
+
+def _transformer_encoder_layer(config: dict) -> dict:
+    d_model, hidden = _size(config, "d_model"), _size(config, "dim_feedforward", 2048)
+    bias = _flag(config, "bias", True)
+    found = _prefixed("self_attn.", _multihead_attention(
+        {"embed_dim": d_model, "num_heads": config.get("nhead"), "bias": bias}))
+    found.update(_prefixed("linear1.", _linear({"in_features": d_model, "out_features": hidden,
+                                                 "bias": bias})))
+    found.update(_prefixed("linear2.", _linear({"in_features": hidden, "out_features": d_model,
+                                                 "bias": bias})))
+    for norm in ("norm1.", "norm2."):
+        found.update(_prefixed(norm, _layer_norm({"normalized_shape": d_model, "bias": bias})))
+    return found
+
+
+def _transformer_encoder(config: dict) -> dict:
+    layers = _size(config, "num_layers")
+    if layers > MAX_MODULES:
+        raise ValueError(f"num_layers must be at most {MAX_MODULES}, received {layers}")
+    layer_config = config.get("encoder_layer")
+    if not isinstance(layer_config, dict):
+        raise TypeError(f"encoder_layer must be a config dict, received {layer_config!r}")
+    one = _transformer_encoder_layer(layer_config)
+    found = {}
+    for i in range(layers):
+        found.update(_prefixed(f"layers.{i}.", one))
+    if config.get("norm") is not None:
+        found.update(_prefixed("norm.", _layer_norm(config["norm"])))
+    return found
+
+
 LIBRARY_STATE_SHAPES = {
     "Linear": _linear,
     "Conv1d": _conv(1),
@@ -160,6 +207,9 @@ LIBRARY_STATE_SHAPES = {
     "BatchNorm2d": _batch_norm,
     "LayerNorm": _layer_norm,
     "PReLU": _prelu,
+    "MultiheadAttention": _multihead_attention,
+    "TransformerEncoderLayer": _transformer_encoder_layer,
+    "TransformerEncoder": _transformer_encoder,
     "RNN": _recurrent(1),
     "LSTM": _recurrent(4),
     "GRU": _recurrent(3),

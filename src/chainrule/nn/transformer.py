@@ -94,7 +94,8 @@ class TransformerEncoderLayer(Module):
                 )
             activation_name, activation = activation, _ACTIVATIONS[activation]()
         elif isinstance(activation, Module):
-            activation_name = type(activation).__name__
+            names = {cls: key for key, cls in _ACTIVATIONS.items()}
+            activation_name = names.get(type(activation), type(activation).__name__)
         else:
             raise TypeError(
                 f"{name}: activation must be 'relu', 'gelu' or a Module, "
@@ -179,12 +180,19 @@ class TransformerEncoder(Module):
     """
 
     def __init__(
-        self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None
+        self,
+        encoder_layer: TransformerEncoderLayer | dict,
+        num_layers: int,
+        norm: Module | dict | None = None,
     ):
         super().__init__()
+        if isinstance(encoder_layer, dict):  # a saved config (chainrule.load rebuilds from it)
+            encoder_layer = TransformerEncoderLayer(**encoder_layer)
+        if isinstance(norm, dict):
+            norm = LayerNorm(**norm)
         if not isinstance(encoder_layer, Module):
             raise TypeError(
-                f"TransformerEncoder: encoder_layer must be a Module, "
+                f"TransformerEncoder: encoder_layer must be a Module or its config dict, "
                 f"received {type(encoder_layer).__name__}"
             )
         self.num_layers = check_positive_int("TransformerEncoder", "num_layers", num_layers)
@@ -203,4 +211,10 @@ class TransformerEncoder(Module):
         return x if self.norm is None else self.norm(x)
 
     def get_config(self) -> dict:
-        return {"num_layers": self.num_layers}
+        """The layer's and the final norm's configs (a norm other than LayerNorm is not saved)."""
+        norm = self.norm.get_config() if isinstance(self.norm, LayerNorm) else None
+        return {
+            "encoder_layer": self.layers[0].get_config(),
+            "num_layers": self.num_layers,
+            "norm": norm,
+        }
