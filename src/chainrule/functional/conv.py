@@ -183,10 +183,10 @@ def conv_padding(padding, kernel, stride, dilation, owner: str) -> tuple:
                 pads.append((total // 2, total - total // 2))
             return tuple(pads)
         raise ValueError(f"{owner}: expected padding 'same', 'valid', an int or a tuple, received {padding!r}")
-    pads = to_tuple(padding, n, "padding", owner)
-    if any(p < 0 for p in pads):
+    sizes = to_tuple(padding, n, "padding", owner)
+    if any(p < 0 for p in sizes):
         raise ValueError(f"{owner}: expected padding ≥ 0, received {padding!r}")
-    return tuple((p, p) for p in pads)
+    return tuple((p, p) for p in sizes)
 
 
 def _check_positive(values, name, owner):

@@ -280,7 +280,9 @@ class _ConvTransposeNd(Module):
     def get_config(self) -> dict:
         """The constructor arguments, JSON-serialisable."""
         unpack = (lambda v: v[0]) if self.spatial == 1 else list
-        config = {"in_channels": self.in_channels, "out_channels": self.out_channels}
+        config: dict[str, object] = {
+            "in_channels": self.in_channels, "out_channels": self.out_channels
+        }
         for arg in ("kernel_size", "stride", "padding", "output_padding", "dilation"):
             config[arg] = unpack(getattr(self, arg))
         config.update(groups=self.groups, bias=self.bias is not None)

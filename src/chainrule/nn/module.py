@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..backend import is_float_dtype, xp
 from ..tensor import Tensor
@@ -46,6 +47,16 @@ class Module:
     >>> [name for name, _ in TwoLayer().named_parameters()]
     ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
     """
+
+    _parameters: OrderedDict[str, Any]  # Parameter, or None for a registered absent one
+    _modules: OrderedDict[str, Any]  # Module or None
+    _buffers: OrderedDict[str, Any]
+    training: bool
+
+    if TYPE_CHECKING:
+        # Parameters, buffers and sub-modules become attributes when they are registered, at
+        # run time; this tells the type checker such attributes exist (PyTorch does the same).
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())

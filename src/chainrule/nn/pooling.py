@@ -30,7 +30,7 @@ __all__ = [
 
 class _PoolNd(Module):
     spatial = 2
-    dims = ("H", "W")
+    dims: tuple[str, ...] = ("H", "W")
     has_dilation = True
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1):

@@ -45,7 +45,7 @@ def _check_real(owner: str, name: str, value, low=None, low_open=False, high=Non
 
 
 def _check_int(owner: str, name: str, value, low: int) -> int:
-    return check_int(owner, name, value, low=low)
+    return int(check_int(owner, name, value, low=low))
 
 
 class LRScheduler:

@@ -234,7 +234,7 @@ class Optimizer:
                             f"expected {p.data.shape}"
                         )
                 elif isinstance(v, Real) and not isinstance(v, bool) and float(v).is_integer() and k == "step":
-                    v = int(v)
+                    v = int(float(v))
                 restored[k] = v
             new_state[p] = restored
         for saved, group in zip(saved_groups, self.param_groups):
