@@ -28,6 +28,7 @@ import math
 
 from ..backend import xp
 from ..tensor import Tensor
+from .datasets.mmap import check_finite_mapped, is_mapped, release_pages
 from .preprocessing import check_finite
 
 __all__ = ["ArrayData", "DatasetData", "LoaderData", "StreamData", "as_array", "as_data",
@@ -90,7 +91,8 @@ class ArrayData:
         if self.X.shape[0] == 0:
             raise ValueError(f"{name}: expected at least one sample, received 0")
         if not is_sparse(self.X) and self.X.dtype.kind == "f":
-            check_finite(self.X, f"{name} X")
+            # a memory-mapped file is scanned a chunk at a time (datasets/mmap.py)
+            (check_finite_mapped if is_mapped(self.X) else check_finite)(self.X, f"{name} X")
         self.name = name
         self.bounds = None
 
@@ -125,7 +127,9 @@ class ArrayData:
         targets = self.y[rows]
         if self.weights is not None:
             targets = (targets, self.weights[rows])
-        return _densify(self.X[rows]), targets
+        inputs = _densify(self.X[rows])
+        release_pages(self.X)  # a memory-mapped X: keep only this batch resident
+        return inputs, targets
 
     def batches(self, batch_size, shuffle=False, generator=None):
         order = generator.permutation(len(self)) if shuffle else None

@@ -59,6 +59,7 @@ from .files import (
     write_idx,
 )
 from .generated import load_mnist1d, load_sine, load_spirals, load_xor, make_mnist1d
+from .mmap import is_npy_source, load_npy
 
 __all__ = [
     "DEFAULT_DATASET",
@@ -203,7 +204,7 @@ def _call_loader(entry_name: str, loader: Callable, kwargs: dict):
 def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None, seed: int = 0,
          root: str | Path | None = None, test_size: float | None = None, task: str | None = None,
          standardize: bool | None = None, test_data: str | Path | None = None,
-         max_bytes: int | None = None, **options):
+         max_bytes: int | None = None, mmap: bool | None = None, **options):
     """Load a dataset by name or from a path.
 
     Parameters
@@ -235,6 +236,11 @@ def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None
     max_bytes : int, optional
         For files: the most bytes read from one file, decompressed and declared
         sizes included (default :data:`DEFAULT_MAX_BYTES`).
+    mmap : bool, optional
+        For ``.npy`` files given as ``"X.npy,y.npy"`` (test files as
+        ``test_data="X_test.npy,y_test.npy"``): memory-map the inputs instead of
+        reading them (the default for .npy), for data larger than memory; see
+        :mod:`chainrule.data.datasets.mmap`.
     **options
         Per-set options: ``n_samples``, ``noise`` (xor, spirals, sine),
         ``num_classes`` (spirals), ``num_samples`` (mnist1d); ``target``,
@@ -267,6 +273,12 @@ def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None
         raise ValueError(f"load: task must be 'classification' or 'regression', received {task!r}")
     if not isinstance(name_or_path, (str, Path)):
         raise TypeError(f"load: expected a dataset name or a path, received {type(name_or_path).__name__}")
+    if mmap or is_npy_source(name_or_path):
+        bundle = _load_npy(name_or_path, mmap, task, test_size, standardize, test_data, options)
+        if split is None:
+            return bundle
+        return (bundle.X_train, bundle.y_train) if split == "train" else (bundle.X_test,
+                                                                          bundle.y_test)
     kwargs = dict(options, seed=seed)
     if max_bytes is not None:
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
@@ -300,6 +312,23 @@ def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None
     if split is None:
         return bundle
     return (bundle.X_train, bundle.y_train) if split == "train" else (bundle.X_test, bundle.y_test)
+
+
+def _load_npy(source, mmap, task, test_size, standardize, test_data, options):
+    """``load`` for ``.npy`` files (memory-mapped unless ``mmap=False``)."""
+    if not is_npy_source(source):
+        raise ValueError(f"load: mmap applies to .npy files given as 'X.npy,y.npy', "
+                         f"received {str(source)!r}")
+    if options:
+        raise TypeError(f"load: .npy files take no option(s) {sorted(options)}")
+    if test_data is not None:
+        if not is_npy_source(test_data) or len(str(source).split(",")) == 4:
+            raise ValueError(f"load: test_data for .npy files is 'X_test.npy,y_test.npy', "
+                             f"received {str(test_data)!r}")
+        source = f"{source},{test_data}"
+    return load_npy(source, mmap=mmap is not False, task=task,
+                    test_size=0.2 if test_size is None else test_size,
+                    standardize=bool(standardize))
 
 
 def _load_path(path: Path, task, kwargs: dict, given: str):

@@ -21,13 +21,20 @@ from pathlib import Path
 
 from ...backend import host as np
 
-__all__ = ["is_npy_source", "load_npy", "open_npy", "release_pages"]
+__all__ = [
+    "check_finite_mapped",
+    "is_mapped",
+    "is_npy_source",
+    "load_npy",
+    "open_npy",
+    "release_pages",
+]
 
 _CHUNK_BYTES = 64 << 20
 
 
 def is_npy_source(source) -> bool:
-    """Whether ``source`` names ``.npy`` files: ``"X.npy,y.npy"`` (optionally ``,X_test.npy,y_test.npy``)."""
+    """Whether ``source`` names ``.npy`` files: ``"X.npy,y.npy"`` (+ ``,X_test.npy,y_test.npy``)."""
     parts = [p.strip() for p in str(source).split(",")]
     return len(parts) in (2, 4) and all(p.lower().endswith(".npy") for p in parts)
 
@@ -76,6 +83,11 @@ def _mapping_of(array):
     return None
 
 
+def is_mapped(array) -> bool:
+    """Whether ``array`` is a view of a file mapping made by :func:`open_npy`."""
+    return _mapping_of(array) is not None
+
+
 def release_pages(array) -> bool:
     """Drop the pages of ``array``'s file mapping from this process's resident memory.
 
@@ -91,7 +103,7 @@ def release_pages(array) -> bool:
 
 
 def check_finite_mapped(array, label: str) -> None:
-    """:func:`~chainrule.data.preprocessing.check_finite` a chunk of rows at a time, releasing pages."""
+    """``check_finite`` (data.preprocessing) a chunk of rows at a time, releasing the pages."""
     from ..preprocessing import check_finite
 
     row_bytes = max(1, array[:1].nbytes)
@@ -134,8 +146,8 @@ def load_npy(source, *, mmap: bool = True, task: str | None = None, test_size: f
     test_size : float
         Without test files: the fraction of rows, taken from the end, held out.
     standardize : bool
-        Refused with ``mmap`` (it would rewrite every value); standardise the
-        file beforehand.
+        Not applied (it would rewrite every value of the file): the bundle's
+        ``notes`` say so; standardise the file beforehand.
     seed : int
         Unused: the split is the file's last rows, so that no row is copied.
 
@@ -152,9 +164,11 @@ def load_npy(source, *, mmap: bool = True, task: str | None = None, test_size: f
     from ._bundle import DatasetBundle
 
     del seed
-    if standardize and mmap:
-        raise ValueError("load: standardize=True would rewrite a memory-mapped file's every value; "
-                         "standardise the .npy beforehand and load it with standardize=False")
+    notes = []
+    if standardize:
+        notes.append(f"{Path(str(source).split(',')[0]).name} is used as stored, not standardised "
+                     "(standardising would rewrite every value of the file); standardise it "
+                     "beforehand if its features have very different scales")
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"load: test_size must be in (0, 1), received {test_size}")
     paths = [Path(p.strip()).expanduser() for p in str(source).split(",")]
@@ -171,7 +185,7 @@ def load_npy(source, *, mmap: bool = True, task: str | None = None, test_size: f
         X_test, y_test = open_npy(paths[2], mmap=mmap), _labels(open_npy(paths[3], mmap=False),
                                                                  paths[3], task)
         if X_test.shape[1:] != X.shape[1:] or len(X_test) != len(y_test):
-            raise ValueError(f"{paths[2]}: expected rows of shape {X.shape[1:]} and one target each, "
+            raise ValueError(f"{paths[2]}: expected rows of shape {X.shape[1:]}, one target each, "
                              f"received shape {X_test.shape} and {len(y_test)} targets")
         X_train, y_train = X, y
     else:
@@ -193,5 +207,5 @@ def load_npy(source, *, mmap: bool = True, task: str | None = None, test_size: f
         task=task, num_classes=num_classes, input_shape=tuple(X.shape[1:]),
         image_shape=tuple(X.shape[1:]) if X.ndim >= 3 else None,
         description=f"memory-mapped {paths[0].name}" if mmap else f"NumPy file {paths[0].name}",
-        source=str(paths[0].resolve()),
+        source=str(paths[0].resolve()), notes=notes,
     )
