@@ -37,16 +37,27 @@ def make_tasks(seed: int):
 def run(seed: int, strength: float, epochs: int = 15):
     (train_a, test_a), (train_b, test_b) = make_tasks(seed)
     generator = np.random.default_rng(seed)
-    model = nn.Sequential(nn.Linear(64, 100, generator=generator), nn.ReLU(),
-                          nn.Linear(100, 10, generator=generator))
+    model = nn.Sequential(
+        nn.Linear(64, 100, generator=generator), nn.ReLU(), nn.Linear(100, 10, generator=generator)
+    )
 
     def accuracy(data):
         return evaluate(model, data, loss="cross_entropy", metrics=["accuracy"])["accuracy"]
 
     def train(data, callbacks=()):
         opt = optim.Adam(model.parameters(), lr=1e-3)
-        fit(model, data, loss="cross_entropy", optimizer=opt, epochs=epochs, batch_size=32,
-            generator=seed, callbacks=list(callbacks), progress=False, verbose=0)
+        fit(
+            model,
+            data,
+            loss="cross_entropy",
+            optimizer=opt,
+            epochs=epochs,
+            batch_size=32,
+            generator=seed,
+            callbacks=list(callbacks),
+            progress=False,
+            verbose=0,
+        )
 
     train(train_a)
     R = np.zeros((2, 2))

@@ -35,14 +35,19 @@ def load_split():
 
 
 def network(generator, outputs=5):
-    return nn.Sequential(nn.Linear(784, 256, generator=generator), nn.ReLU(),
-                         nn.Linear(256, 128, generator=generator), nn.ReLU(),
-                         nn.Linear(128, outputs, generator=generator))
+    return nn.Sequential(
+        nn.Linear(784, 256, generator=generator),
+        nn.ReLU(),
+        nn.Linear(256, 128, generator=generator),
+        nn.ReLU(),
+        nn.Linear(128, outputs, generator=generator),
+    )
 
 
 def few_shot(X, y, classes, per_class, rng):
-    picks = np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False)
-                            for c in classes])
+    picks = np.concatenate(
+        [rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in classes]
+    )
     return X[picks], y[picks] - classes[0]
 
 
@@ -53,9 +58,17 @@ def accuracy(model, X, y):
 def pretrain(X_train, y_train, seed, epochs):
     old = y_train < 5
     model = network(np.random.default_rng(seed))
-    fit(model, (X_train[old], y_train[old]), loss="cross_entropy",
-        optimizer=optim.Adam(model.parameters(), lr=1e-3), epochs=epochs, batch_size=128,
-        generator=seed, progress=False, verbose=0)
+    fit(
+        model,
+        (X_train[old], y_train[old]),
+        loss="cross_entropy",
+        optimizer=optim.Adam(model.parameters(), lr=1e-3),
+        epochs=epochs,
+        batch_size=128,
+        generator=seed,
+        progress=False,
+        verbose=0,
+    )
     return model
 
 
@@ -76,23 +89,47 @@ def main(argv=None):
         rng = np.random.default_rng(100 + seed)
         X_few, y_few = few_shot(X_train, y_train, [5, 6, 7, 8, 9], args.per_class, rng)
         scratch = network(np.random.default_rng(1000 + seed))
-        fit(scratch, (X_few, y_few), loss="cross_entropy",
-            optimizer=optim.Adam(scratch.parameters(), lr=1e-3), epochs=args.epochs,
-            batch_size=32, generator=seed, progress=False, verbose=0)
+        fit(
+            scratch,
+            (X_few, y_few),
+            loss="cross_entropy",
+            optimizer=optim.Adam(scratch.parameters(), lr=1e-3),
+            epochs=args.epochs,
+            batch_size=32,
+            generator=seed,
+            progress=False,
+            verbose=0,
+        )
         scratch_scores.append(accuracy(scratch, X_new_test, y_new_test))
 
         model = pretrain(X_train, y_train, seed, args.pretrain_epochs)
         replace_head(model, 5, generator=2000 + seed)
-        fine_tune(model, (X_few, y_few), loss="cross_entropy", epochs=args.epochs - 5,
-                  freeze_epochs=5, lr=1e-3, backbone_lr_scale=0.1, batch_size=32,
-                  generator=seed, progress=False, verbose=0)
+        fine_tune(
+            model,
+            (X_few, y_few),
+            loss="cross_entropy",
+            epochs=args.epochs - 5,
+            freeze_epochs=5,
+            lr=1e-3,
+            backbone_lr_scale=0.1,
+            batch_size=32,
+            generator=seed,
+            progress=False,
+            verbose=0,
+        )
         tuned_scores.append(accuracy(model, X_new_test, y_new_test))
-        print(f"seed {seed}: from scratch {scratch_scores[-1]:.3f}, fine-tuned {tuned_scores[-1]:.3f}")
-    print(f"\n| classes 5–9, {args.per_class} images per class | test accuracy (mean ± std over "
-          f"{args.seeds} seeds) |\n|---|---|")
+        print(
+            f"seed {seed}: from scratch {scratch_scores[-1]:.3f}, fine-tuned {tuned_scores[-1]:.3f}"
+        )
+    print(
+        f"\n| classes 5–9, {args.per_class} images per class | test accuracy (mean ± std over "
+        f"{args.seeds} seeds) |\n|---|---|"
+    )
     print(f"| from scratch | {np.mean(scratch_scores):.3f} ± {np.std(scratch_scores):.3f} |")
-    print(f"| pretrained on 0–4, fine-tuned | {np.mean(tuned_scores):.3f} ± "
-          f"{np.std(tuned_scores):.3f} |")
+    print(
+        f"| pretrained on 0–4, fine-tuned | {np.mean(tuned_scores):.3f} ± "
+        f"{np.std(tuned_scores):.3f} |"
+    )
     if args.torch:
         from_torch(X_train, y_train, X_test, y_test, args)
 
@@ -104,8 +141,13 @@ def from_torch(X_train, y_train, X_test, y_test, args):
     from safetensors.torch import save_file
 
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                              torch.nn.Linear(256, 128), torch.nn.ReLU(), torch.nn.Linear(128, 5))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 5),
+    )
     old = y_train < 5
     X_old, y_old = torch.from_numpy(X_train[old]), torch.from_numpy(y_train[old].astype(np.int64))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -117,8 +159,9 @@ def from_torch(X_train, y_train, X_test, y_test, args):
             opt.step()
     old_test = y_test < 5
     with torch.no_grad():
-        torch_acc = (net(torch.from_numpy(X_test[old_test])).argmax(1).numpy()
-                     == y_test[old_test]).mean()
+        torch_acc = (
+            net(torch.from_numpy(X_test[old_test])).argmax(1).numpy() == y_test[old_test]
+        ).mean()
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "pretrained.safetensors")
         save_file({k: v.contiguous() for k, v in net.state_dict().items()}, path)
@@ -130,12 +173,24 @@ def from_torch(X_train, y_train, X_test, y_test, args):
     new_test = y_test >= 5
     replace_head(model, 5, generator=7)
     before = accuracy(model, X_test[new_test], y_test[new_test] - 5)
-    fine_tune(model, (X_few, y_few), loss="cross_entropy", epochs=args.epochs - 5, freeze_epochs=5,
-              lr=1e-3, batch_size=32, generator=0, progress=False, verbose=0)
+    fine_tune(
+        model,
+        (X_few, y_few),
+        loss="cross_entropy",
+        epochs=args.epochs - 5,
+        freeze_epochs=5,
+        lr=1e-3,
+        batch_size=32,
+        generator=0,
+        progress=False,
+        verbose=0,
+    )
     after = accuracy(model, X_test[new_test], y_test[new_test] - 5)
-    print(f"\nPyTorch-pretrained backbone: classes 0–4 accuracy {torch_acc:.3f} in PyTorch, "
-          f"{loaded_acc:.3f} after loading into chainrule; classes 5–9 accuracy {before:.3f} "
-          f"with the new head before fine-tuning, {after:.3f} after")
+    print(
+        f"\nPyTorch-pretrained backbone: classes 0–4 accuracy {torch_acc:.3f} in PyTorch, "
+        f"{loaded_acc:.3f} after loading into chainrule; classes 5–9 accuracy {before:.3f} "
+        f"with the new head before fine-tuning, {after:.3f} after"
+    )
 
 
 if __name__ == "__main__":

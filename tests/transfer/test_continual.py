@@ -5,9 +5,7 @@ from chainrule.transfer import backward_transfer, forgetting
 
 
 def test_three_task_metrics_by_hand():
-    R = np.array([[0.9, 0.1, 0.2],
-                  [0.7, 0.8, 0.1],
-                  [0.6, 0.5, 0.9]])
+    R = np.array([[0.9, 0.1, 0.2], [0.7, 0.8, 0.1], [0.6, 0.5, 0.9]])
     # BWT = ((0.6 - 0.9) + (0.5 - 0.8)) / 2 ; forgetting = ((0.9 - 0.6) + (0.8 - 0.5)) / 2
     assert backward_transfer(R) == pytest.approx(-0.3)
     assert forgetting(R) == pytest.approx(0.3)

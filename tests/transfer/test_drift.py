@@ -46,11 +46,13 @@ def test_without_reset_the_window_keeps_its_recent_part():
     found = detections(detector, stream)
     assert found and found[0] > 1000
     assert 0 < detector.width < 2000
-    assert detector.estimation > 0.9          # the window now holds mostly the new regime
+    assert detector.estimation > 0.9  # the window now holds mostly the new regime
 
 
-@pytest.mark.parametrize("kwargs", [{"delta": 0}, {"delta": 1.5}, {"clock": 0},
-                                    {"max_buckets": 2.5}, {"grace_period": True}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"delta": 0}, {"delta": 1.5}, {"clock": 0}, {"max_buckets": 2.5}, {"grace_period": True}],
+)
 def test_bad_parameters_are_refused(kwargs):
     with pytest.raises(ValueError, match="ADWIN"):
         ADWIN(**kwargs)

@@ -19,31 +19,40 @@ def task(rng):
 
 
 def test_fisher_of_softmax_regression_matches_its_closed_form(task):
-    # For z = W x + b and ℓ_n = −log softmax(z_n)[y_n]: ∂ℓ_n/∂W = (p_n − e_yn) x_nᵀ, ∂ℓ_n/∂b = p_n − e_yn,
+    # For z = W x + b and ℓ_n = −log softmax(z_n)[y_n]:
+    # ∂ℓ_n/∂W = (p_n − e_yn) x_nᵀ, ∂ℓ_n/∂b = p_n − e_yn,
     # so the Fisher is the mean over samples of their squares (not the square of their mean).
     X, y = task
     model = nn.Linear(5, 3, generator=np.random.default_rng(1)).double()
     fisher = fisher_information(model, (X, y))
     W, b = model.weight.data, model.bias.data
-    delta = softmax(X @ W.T + b) - np.eye(3)[y]                         # (N, 3)
-    np.testing.assert_allclose(fisher["weight"], (delta[:, :, None] ** 2 * X[:, None, :] ** 2).mean(0),
-                               rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(fisher["bias"], (delta ** 2).mean(0), rtol=1e-12, atol=1e-15)
+    delta = softmax(X @ W.T + b) - np.eye(3)[y]  # (N, 3)
+    np.testing.assert_allclose(
+        fisher["weight"],
+        (delta[:, :, None] ** 2 * X[:, None, :] ** 2).mean(0),
+        rtol=1e-12,
+        atol=1e-15,
+    )
+    np.testing.assert_allclose(fisher["bias"], (delta**2).mean(0), rtol=1e-12, atol=1e-15)
     batch_gradient_squared = ((delta[:, :, None] * X[:, None, :]).mean(0)) ** 2
-    assert fisher["weight"].sum() > 5 * batch_gradient_squared.sum()   # the common mistake is far off
+    assert (
+        fisher["weight"].sum() > 5 * batch_gradient_squared.sum()
+    )  # the common mistake is far off
 
 
 def test_fisher_equals_a_per_sample_loop_for_an_mlp(task):
     X, y = task
     g = np.random.default_rng(2)
-    model = nn.Sequential(nn.Linear(5, 7, generator=g), nn.Tanh(), nn.Linear(7, 3, generator=g)).double()
+    model = nn.Sequential(
+        nn.Linear(5, 7, generator=g), nn.Tanh(), nn.Linear(7, 3, generator=g)
+    ).double()
     fisher = fisher_information(model, (X, y))
     expected = {name: np.zeros(p.shape) for name, p in model.named_parameters()}
     for n in range(len(X)):
         model.zero_grad()
-        F.cross_entropy(model(Tensor(X[n:n + 1], dtype=np.float64)), y[n:n + 1]).backward()
+        F.cross_entropy(model(Tensor(X[n : n + 1], dtype=np.float64)), y[n : n + 1]).backward()
         for name, p in model.named_parameters():
-            expected[name] += p.grad ** 2 / len(X)
+            expected[name] += p.grad**2 / len(X)
     for name in expected:
         np.testing.assert_allclose(fisher[name], expected[name], rtol=1e-12, atol=1e-16)
 
@@ -51,7 +60,7 @@ def test_fisher_equals_a_per_sample_loop_for_an_mlp(task):
 def test_fisher_leaves_batchnorm_mode_and_gradients_unchanged(task):
     X, y = task
     model = nn.Sequential(nn.Linear(5, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 3))
-    model(X.astype(np.float32))                                           # some running stats
+    model(X.astype(np.float32))  # some running stats
     stats = {k: np.array(v, copy=True) for k, v in model.state_dict().items()}
     model[0].weight.grad = np.full(model[0].weight.shape, 7.0, dtype=np.float32)
     model.train()
@@ -87,7 +96,7 @@ def test_ewc_gradient_is_the_gradient_of_its_penalty(task):
     model.zero_grad()
     logs = {}
     ewc.on_after_backward(0, logs)
-    for p, expected in zip(model.parameters(), autograd):
+    for p, expected in zip(model.parameters(), autograd, strict=False):
         np.testing.assert_allclose(p.grad, expected, rtol=1e-12)
     assert logs["ewc_penalty"] == pytest.approx(penalty.item())
 

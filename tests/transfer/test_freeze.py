@@ -7,8 +7,9 @@ from chainrule import nn, optim
 
 def make_model(seed=0):
     g = np.random.default_rng(seed)
-    return nn.Sequential(nn.Linear(4, 8, generator=g), nn.BatchNorm1d(8), nn.ReLU(),
-                         nn.Linear(8, 3, generator=g))
+    return nn.Sequential(
+        nn.Linear(4, 8, generator=g), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3, generator=g)
+    )
 
 
 def train(model, opt, steps=5, seed=0):
@@ -22,19 +23,31 @@ def train(model, opt, steps=5, seed=0):
         opt.step()
 
 
-@pytest.mark.parametrize("make_opt", [lambda p: optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1),
-                                      lambda p: optim.Adam(p, lr=0.01),
-                                      lambda p: optim.AdamW(p, lr=0.01)])
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1),
+        lambda p: optim.Adam(p, lr=0.01),
+        lambda p: optim.AdamW(p, lr=0.01),
+    ],
+)
 def test_frozen_weights_and_running_stats_are_bit_identical(make_opt):
     model = make_model()
-    train(model, optim.SGD(model.parameters(), lr=0.1))        # non-trivial running stats
+    train(model, optim.SGD(model.parameters(), lr=0.1))  # non-trivial running stats
     model.freeze(up_to=1)
     before = {k: np.array(v, copy=True) for k, v in model.state_dict().items()}
     opt = make_opt(model.parameters())
     train(model, opt, seed=1)
     after = model.state_dict()
-    for key in ("0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
-                "1.num_batches_tracked"):
+    for key in (
+        "0.weight",
+        "0.bias",
+        "1.weight",
+        "1.bias",
+        "1.running_mean",
+        "1.running_var",
+        "1.num_batches_tracked",
+    ):
         assert np.array_equal(after[key], before[key]), key
     assert not np.array_equal(after["3.weight"], before["3.weight"])
     frozen = [model[0].weight, model[0].bias, model[1].weight, model[1].bias]
@@ -50,11 +63,12 @@ def test_frozen_batchnorm_in_train_mode_normalises_with_running_stats():
     bn.freeze()
     bn.train()
     out = bn(x).detach().numpy()
-    expected = ((x - bn.running_mean) / np.sqrt(bn.running_var + bn.eps) * bn.weight.data
-                + bn.bias.data)
+    expected = (x - bn.running_mean) / np.sqrt(
+        bn.running_var + bn.eps
+    ) * bn.weight.data + bn.bias.data
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
     bn.unfreeze()
-    batch = bn(x).detach().numpy()                                    # batch statistics again
+    batch = bn(x).detach().numpy()  # batch statistics again
     np.testing.assert_allclose(batch.mean(axis=0), bn.bias.data, atol=1e-5)
 
 
@@ -77,7 +91,7 @@ def test_freeze_then_unfreeze_restores_training():
 
 def test_freeze_up_to_negative_index():
     model = make_model()
-    model.freeze(up_to=-2)                       # everything but the last Linear
+    model.freeze(up_to=-2)  # everything but the last Linear
     assert [p.requires_grad for p in model.parameters()] == [False] * 4 + [True] * 2
 
 

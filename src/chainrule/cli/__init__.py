@@ -40,6 +40,7 @@ __all__ = ["COMMANDS", "CLIError", "build_parser", "main"]
 
 COMMANDS = [
     "train",
+    "finetune",
     "evaluate",
     "predict",
     "inspect",

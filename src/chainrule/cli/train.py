@@ -52,11 +52,12 @@ _weight_decay = argument(float, lambda v: v >= 0 and math.isfinite(v), "a number
 
 DEFAULTS = {"data": "digits", "model": "mlp", "seed": 0, "threads": 1, "val_split": 0.1,
             "standardize": True, "test_data": None, "target": None, "task": None, "hidden": None,
-            "dropout": None, "weight_decay": None, "patience": None, "max_data_mb": None}
+            "dropout": None, "weight_decay": None, "patience": None, "max_data_mb": None,
+            "init_from": None}
 """Settings that do not depend on the data; the rest come from :func:`presets.training_defaults`."""
 
 LOCKED_ON_RESUME = ("data", "test_data", "target", "task", "standardize", "max_data_mb", "model",
-                    "hidden", "dropout", "optimizer", "seed", "val_split")
+                    "hidden", "dropout", "optimizer", "seed", "val_split", "init_from")
 """Settings a resumed run cannot change: the checkpoint's weights, optimizer state and data split
 depend on them."""
 
@@ -120,6 +121,11 @@ def add_parser(subparsers):
                         "(default: standardise)")
     p.add_argument("--val-split", type=fraction, metavar="F",
                    help="fraction of the training set held out for validation (default: 0.1)")
+    p.add_argument("--init-from", metavar="RUN|STATE.safetensors",
+                   help="start from the weights of a run, a model folder or a safetensors state "
+                        "dict (for example exported from PyTorch); weights whose name or shape "
+                        "differ, such as a head for another number of classes, stay as "
+                        "initialised")
     p.add_argument("--ranks", type=positive_int, metavar="N",
                    help="train on N processes (data parallel over MPI: launches mpiexec; "
                         "the same weights as one process; needs chainrule[mpi])")
@@ -132,7 +138,8 @@ _FLAG = {"data": "--data", "test_data": "--test-data", "target": "--target", "ta
          "dropout": "--dropout", "epochs": "--epochs", "batch_size": "--batch-size",
          "lr": "--lr", "optimizer": "--optimizer", "weight_decay": "--weight-decay",
          "schedule": "--schedule", "patience": "--patience", "threads": "--threads",
-         "seed": "--seed", "standardize": "--no-standardize", "val_split": "--val-split"}
+         "seed": "--seed", "standardize": "--no-standardize", "val_split": "--val-split",
+         "init_from": "--init-from"}
 _PRESET_KEYS = ("epochs", "lr", "batch_size", "optimizer", "schedule", "clip_grad_norm")
 
 
@@ -209,6 +216,25 @@ def build_model(spec, bundle, hidden=None, dropout=None):
             raise CLIError(f"--model: {spec} is not valid JSON ({error})") from None
     tree = document.get("architecture", document) if isinstance(document, dict) else document
     return io.build_model(tree), os.path.splitext(os.path.basename(spec))[0]
+
+
+def _init_from(model, config) -> None:
+    """``--init-from``: copy the matching weights of a run or a state dict into the new model."""
+    from ..transfer import load_pretrained
+
+    source = config["init_from"]
+    if not os.path.exists(source):
+        raise CLIError(f"--init-from: no run folder, model folder or .safetensors file at {source}")
+    try:
+        report = load_pretrained(model, source)
+    except ValueError as error:
+        raise CLIError(f"--init-from: {error}") from None
+    config["init_from"] = os.path.abspath(source)
+    kept = report["skipped"] + report["missing"]
+    print(f"note: --init-from {source}: {len(report['loaded'])} tensors loaded"
+          + (f"; kept as initialised: {', '.join(kept)}" if kept else "")
+          + (f"; ignored from the file: {', '.join(report['unexpected'])}"
+             if report["unexpected"] else ""))
 
 
 def _make_optimizer(name, params, lr, weight_decay):
@@ -394,6 +420,8 @@ def _run_training(args, strategy) -> int:
     model, model_name = build_model(config["model"], bundle, config.get("hidden"),
                                     config.get("dropout"))
     config = _complete(config, len(bundle.X_train))
+    if config.get("init_from") and resume is None:
+        _init_from(model, config)
     document = resume["document"] if resume else None
     if document and document.get("status") == "finished" and \
             given.get("epochs", 0) <= document.get("epochs_completed", 0):
@@ -558,7 +586,7 @@ def _model_info(bundle, config) -> dict:
         "target": config.get("target"), "test_data": config.get("test_data"),
         "num_classes": bundle.num_classes, "class_names": bundle.class_names,
         "feature_names": bundle.feature_names, "target_name": bundle.target_name,
-        "input_shape": list(bundle.input_shape),
+        "input_shape": list(bundle.input_shape), "init_from": config.get("init_from"),
         "image_shape": None if bundle.image_shape is None else list(bundle.image_shape),
         "feature_mean": None if bundle.feature_mean is None
         else np_.asarray(bundle.feature_mean).tolist(),

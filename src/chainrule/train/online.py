@@ -35,17 +35,22 @@ __all__ = ["progressive_score"]
 
 
 def _is_estimator(model) -> bool:
-    return callable(getattr(model, "partial_fit", None)) and callable(getattr(model, "predict", None))
+    return callable(getattr(model, "partial_fit", None)) and callable(
+        getattr(model, "predict", None)
+    )
 
 
 def _batch(item, index):
     if not (isinstance(item, (tuple, list)) and len(item) == 2):
-        raise TypeError(f"progressive_score: stream item {index} must be an (x, y) pair of "
-                        f"arrays, received {type(item).__name__}")
+        raise TypeError(
+            f"progressive_score: stream item {index} must be an (x, y) pair of "
+            f"arrays, received {type(item).__name__}"
+        )
     x, y = (v.data if isinstance(v, Tensor) else xp.asarray(v) for v in item)
     if len(x) != len(y):
-        raise ValueError(f"progressive_score: stream item {index} has {len(x)} inputs but "
-                         f"{len(y)} targets")
+        raise ValueError(
+            f"progressive_score: stream item {index} has {len(x)} inputs but {len(y)} targets"
+        )
     return x, y
 
 
@@ -66,9 +71,18 @@ def _estimator_target(model, y):
     return xp.searchsorted(xp.asarray(classes), y)
 
 
-def progressive_score(model, stream, metric="accuracy", *, loss=None, optimizer=None,
-                      delay: int = 0, classes=None, max_batches: int | None = None,
-                      history: list | None = None) -> float:
+def progressive_score(
+    model,
+    stream,
+    metric="accuracy",
+    *,
+    loss=None,
+    optimizer=None,
+    delay: int = 0,
+    classes=None,
+    max_batches: int | None = None,
+    history: list | None = None,
+) -> float:
     """Test-then-train score of ``model`` on ``stream``, learning from each batch after scoring it.
 
     Parameters
@@ -100,15 +114,19 @@ def progressive_score(model, stream, metric="accuracy", *, loss=None, optimizer=
     """
     if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
         raise ValueError(f"progressive_score: delay must be an int >= 0, received {delay!r}")
-    if max_batches is not None and (isinstance(max_batches, bool) or not isinstance(max_batches, int)
-                                    or max_batches < 1):
-        raise ValueError(f"progressive_score: max_batches must be a positive int, received {max_batches!r}")
+    if max_batches is not None and (
+        isinstance(max_batches, bool) or not isinstance(max_batches, int) or max_batches < 1
+    ):
+        raise ValueError(
+            f"progressive_score: max_batches must be a positive int, received {max_batches!r}"
+        )
     _, metric_fn = get_metric(metric)
     estimator = _is_estimator(model)
     if not estimator:
         if loss is None or optimizer is None:
-            raise ValueError("progressive_score: a module needs loss= and optimizer= to learn from "
-                             "the stream")
+            raise ValueError(
+                "progressive_score: a module needs loss= and optimizer= to learn from the stream"
+            )
         from .losses import get_loss
         from .step import train_step
 
@@ -146,7 +164,9 @@ def progressive_score(model, stream, metric="accuracy", *, loss=None, optimizer=
             predictions.append(xp.asarray(scores))
             targets.append(xp.asarray(target))
             if history is not None:
-                history.append(float(metric_fn(xp.concatenate(predictions), xp.concatenate(targets))))
+                history.append(
+                    float(metric_fn(xp.concatenate(predictions), xp.concatenate(targets)))
+                )
         pending.append((x, y))
         if len(pending) > delay:
             learn(*pending.popleft())

@@ -16,7 +16,7 @@
 from .continual import backward_transfer, forgetting
 from .drift import ADWIN, DriftCallback
 from .ewc import EWC, fisher_information
-from .finetune import find_head, fine_tune, param_groups, replace_head
+from .finetune import find_head, fine_tune, load_pretrained, param_groups, replace_head
 
 __all__ = [
     "ADWIN",
@@ -27,6 +27,7 @@ __all__ = [
     "fine_tune",
     "fisher_information",
     "forgetting",
+    "load_pretrained",
     "param_groups",
     "replace_head",
 ]

@@ -29,8 +29,9 @@ __all__ = ["backward_transfer", "forgetting"]
 def _matrix(R, name):
     R = xp.asarray(R, dtype=xp.float64)
     if R.ndim != 2 or R.shape[0] != R.shape[1] or R.shape[0] < 2:
-        raise ValueError(f"{name}: expected a square T×T accuracy matrix with T >= 2, received "
-                         f"shape {R.shape}")
+        raise ValueError(
+            f"{name}: expected a square T×T accuracy matrix with T >= 2, received shape {R.shape}"
+        )
     return R
 
 

@@ -74,14 +74,24 @@ class ADWIN:
     n_detections : int
     """
 
-    def __init__(self, delta: float = 0.002, *, clock: int = 32, max_buckets: int = 5,
-                 min_window_length: int = 5, grace_period: int = 10,
-                 reset_on_drift: bool = True):
+    def __init__(
+        self,
+        delta: float = 0.002,
+        *,
+        clock: int = 32,
+        max_buckets: int = 5,
+        min_window_length: int = 5,
+        grace_period: int = 10,
+        reset_on_drift: bool = True,
+    ):
         if not (isinstance(delta, (int, float)) and 0.0 < delta < 1.0):
             raise ValueError(f"ADWIN: delta must be a number in (0, 1), received {delta!r}")
-        for name, value in (("clock", clock), ("max_buckets", max_buckets),
-                            ("min_window_length", min_window_length),
-                            ("grace_period", grace_period)):
+        for name, value in (
+            ("clock", clock),
+            ("max_buckets", max_buckets),
+            ("min_window_length", min_window_length),
+            ("grace_period", grace_period),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"ADWIN: {name} must be a positive int, received {value!r}")
         self.delta = float(delta)
@@ -95,10 +105,10 @@ class ADWIN:
         self._clear()
 
     def _clear(self) -> None:
-        self._rows: list[_Row] = [_Row()]      # row i: buckets of 2**i values
+        self._rows: list[_Row] = [_Row()]  # row i: buckets of 2**i values
         self._width = 0
         self._total = 0.0
-        self._variance = 0.0                   # sum of squared deviations from the window's mean
+        self._variance = 0.0  # sum of squared deviations from the window's mean
         self._tick = 0
 
     # ------------------------------------------------------------------ state
@@ -148,11 +158,14 @@ class ADWIN:
                 return
             if i + 1 == len(self._rows):
                 self._rows.append(_Row())
-            size = 2.0 ** i
+            size = 2.0**i
             t1, t2 = row.totals[0], row.totals[1]
             # Variance of two merged groups: v1 + v2 + n1·n2·(μ1 − μ2)²/(n1 + n2), n1 = n2.
-            merged_variance = (row.variances[0] + row.variances[1]
-                               + size * size * (t1 / size - t2 / size) ** 2 / (2 * size))
+            merged_variance = (
+                row.variances[0]
+                + row.variances[1]
+                + size * size * (t1 / size - t2 / size) ** 2 / (2 * size)
+            )
             self._rows[i + 1].totals.append(t1 + t2)
             self._rows[i + 1].variances.append(merged_variance)
             del row.totals[:2], row.variances[:2]
@@ -161,23 +174,27 @@ class ADWIN:
         """Remove the oldest bucket from the window; return how many values it held."""
         i = len(self._rows) - 1
         row = self._rows[i]
-        size = 2.0 ** i
+        size = 2.0**i
         total, variance = row.totals.pop(0), row.variances.pop(0)
         self._width -= int(size)
         self._total -= total
         mean_rest = self._total / self._width
         self._variance -= variance + size * self._width * (total / size - mean_rest) ** 2 / (
-            size + self._width)
+            size + self._width
+        )
         if not row.totals:
             self._rows.pop()
         return size
 
     def _cut_is_significant(self, n0: float, n1: float, mean_gap: float) -> bool:
         delta_prime = math.log(2.0 * math.log(self._width) / self.delta)
-        m_inverse = (1.0 / (n0 - self.min_window_length + 1)
-                     + 1.0 / (n1 - self.min_window_length + 1))
-        epsilon = (math.sqrt(2.0 * m_inverse * self.variance * delta_prime)
-                   + 2.0 / 3.0 * delta_prime * m_inverse)
+        m_inverse = 1.0 / (n0 - self.min_window_length + 1) + 1.0 / (
+            n1 - self.min_window_length + 1
+        )
+        epsilon = (
+            math.sqrt(2.0 * m_inverse * self.variance * delta_prime)
+            + 2.0 / 3.0 * delta_prime * m_inverse
+        )
         return abs(mean_gap) > epsilon
 
     def _check_cuts(self) -> bool:
@@ -194,14 +211,17 @@ class ADWIN:
             # of each row is not a cut point, as in river's implementation.
             for i in range(len(self._rows) - 1, -1, -1):
                 row = self._rows[i]
-                size = 2.0 ** i
+                size = 2.0**i
                 for k in range(len(row.totals) - 1):
                     n0 += size
                     n1 -= size
                     total0 += row.totals[k]
                     total1 -= row.totals[k]
-                    if (n0 >= self.min_window_length and n1 >= self.min_window_length
-                            and self._cut_is_significant(n0, n1, total0 / n0 - total1 / n1)):
+                    if (
+                        n0 >= self.min_window_length
+                        and n1 >= self.min_window_length
+                        and self._cut_is_significant(n0, n1, total0 / n0 - total1 / n1)
+                    ):
                         detected = shrinking = True
                         self._drop_oldest_bucket()
                         break
@@ -237,16 +257,19 @@ class DriftCallback(Callback):
         self.monitor = monitor
         self.detector = ADWIN() if detector is None else detector
         if not callable(getattr(self.detector, "update", None)):
-            raise TypeError("DriftCallback: detector must have an update(value) -> bool method, "
-                            f"received {type(self.detector).__name__}")
+            raise TypeError(
+                "DriftCallback: detector must have an update(value) -> bool method, "
+                f"received {type(self.detector).__name__}"
+            )
         self.drifts: list[int] = []
         self._seen = 0
 
     def on_batch_end(self, batch, logs=None):
         logs = {} if logs is None else logs
         if self.monitor not in logs:
-            raise KeyError(f"DriftCallback: the batch logs have no {self.monitor!r}; "
-                           f"available: {sorted(logs)}")
+            raise KeyError(
+                f"DriftCallback: the batch logs have no {self.monitor!r}; available: {sorted(logs)}"
+            )
         drifted = bool(self.detector.update(float(logs[self.monitor])))
         if drifted:
             self.drifts.append(self._seen)

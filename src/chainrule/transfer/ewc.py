@@ -51,8 +51,10 @@ __all__ = ["EWC", "fisher_information"]
 
 def _as_arrays(data):
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise TypeError("fisher_information: data must be an (X, y) pair of arrays, received "
-                        f"{type(data).__name__}")
+        raise TypeError(
+            "fisher_information: data must be an (X, y) pair of arrays, received "
+            f"{type(data).__name__}"
+        )
     X, y = (d.data if isinstance(d, Tensor) else xp.asarray(d) for d in data)
     if len(X) != len(y):
         raise ValueError(f"fisher_information: X has {len(X)} samples but y has {len(y)}")
@@ -67,8 +69,15 @@ def _loss_function(loss):
     return get_loss(loss)
 
 
-def fisher_information(model, data, *, loss="cross_entropy", max_samples: int | None = None,
-                       labels: str = "true", generator=None) -> dict:
+def fisher_information(
+    model,
+    data,
+    *,
+    loss="cross_entropy",
+    max_samples: int | None = None,
+    labels: str = "true",
+    generator=None,
+) -> dict:
     """Diagonal Fisher information of ``model`` on ``data``, from per-sample gradients.
 
     Parameters
@@ -97,18 +106,28 @@ def fisher_information(model, data, *, loss="cross_entropy", max_samples: int | 
     parameters' ``.grad`` are restored as they were.
     """
     if labels not in ("true", "sampled"):
-        raise ValueError(f"fisher_information: labels must be 'true' or 'sampled', received {labels!r}")
+        raise ValueError(
+            f"fisher_information: labels must be 'true' or 'sampled', received {labels!r}"
+        )
     X, y = _as_arrays(data)
     if max_samples is not None:
         if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
-            raise ValueError(f"fisher_information: max_samples must be a positive int, received {max_samples!r}")
+            raise ValueError(
+                f"fisher_information: max_samples must be a positive int, received {max_samples!r}"
+            )
         X, y = X[:max_samples], y[:max_samples]
     rng = None
     if labels == "sampled":
         if generator is None:
-            raise ValueError("fisher_information: labels='sampled' needs a generator (an int seed "
-                             "or a numpy.random.Generator)")
-        rng = generator if isinstance(generator, xp.random.Generator) else xp.random.default_rng(generator)
+            raise ValueError(
+                "fisher_information: labels='sampled' needs a generator (an int seed "
+                "or a numpy.random.Generator)"
+            )
+        rng = (
+            generator
+            if isinstance(generator, xp.random.Generator)
+            else xp.random.default_rng(generator)
+        )
     loss_fn = _loss_function(loss)
     params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     if not params:
@@ -120,9 +139,9 @@ def fisher_information(model, data, *, loss="cross_entropy", max_samples: int | 
     try:
         with enable_grad():
             for n in range(len(X)):
-                x_n = Tensor(X[n:n + 1], dtype=params[0][1].dtype)
+                x_n = Tensor(X[n : n + 1], dtype=params[0][1].dtype)
                 output = model(x_n)
-                target = y[n:n + 1]
+                target = y[n : n + 1]
                 if rng is not None:
                     logits = output.data.astype(xp.float64)
                     probs = xp.exp(logits - logits.max(axis=1, keepdims=True))
@@ -136,7 +155,7 @@ def fisher_information(model, data, *, loss="cross_entropy", max_samples: int | 
                         fisher[name] += xp.square(p.grad.astype(xp.float64))
     finally:
         model.train(was_training)
-        for (_, p), grad in zip(params, saved_grads):
+        for (_, p), grad in zip(params, saved_grads, strict=False):
             p.grad = grad
     for name in fisher:
         fisher[name] /= len(X)
@@ -167,9 +186,21 @@ class EWC(Callback):
     earlier task, or sum their Fishers.
     """
 
-    def __init__(self, model, data=None, *, strength: float = 1000.0, fisher: dict | None = None,
-                 loss="cross_entropy", max_samples: int | None = None):
-        if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not strength >= 0:
+    def __init__(
+        self,
+        model,
+        data=None,
+        *,
+        strength: float = 1000.0,
+        fisher: dict | None = None,
+        loss="cross_entropy",
+        max_samples: int | None = None,
+    ):
+        if (
+            isinstance(strength, bool)
+            or not isinstance(strength, (int, float))
+            or not strength >= 0
+        ):
             raise ValueError(f"EWC: strength must be a number >= 0, received {strength!r}")
         if (data is None) == (fisher is None):
             raise ValueError("EWC: give exactly one of data= (to compute the Fisher) or fisher=")
@@ -182,10 +213,14 @@ class EWC(Callback):
             raise ValueError(f"EWC: fisher names parameters the model does not have: {unknown}")
         for name, value in fisher.items():
             if tuple(xp.shape(value)) != tuple(named[name].shape):
-                raise ValueError(f"EWC: fisher[{name!r}] has shape {xp.shape(value)}, the "
-                                 f"parameter has {named[name].shape}")
-        self._tracked = [(named[name], xp.asarray(value, dtype=named[name].dtype),
-                          named[name].data.copy()) for name, value in fisher.items()]
+                raise ValueError(
+                    f"EWC: fisher[{name!r}] has shape {xp.shape(value)}, the "
+                    f"parameter has {named[name].shape}"
+                )
+        self._tracked = [
+            (named[name], xp.asarray(value, dtype=named[name].dtype), named[name].data.copy())
+            for name, value in fisher.items()
+        ]
         self.fisher = {name: xp.asarray(value) for name, value in fisher.items()}
         self.anchor = {name: named[name].data.copy() for name in fisher}
 
@@ -200,8 +235,9 @@ class EWC(Callback):
         """The penalty as a differentiable scalar, to add to a loss in a hand-written loop."""
         total = None
         for param, fisher, anchor in self._tracked:
-            term = (Tensor(fisher, dtype=param.dtype)
-                    * (param - Tensor(anchor, dtype=param.dtype)) ** 2).sum()
+            term = (
+                Tensor(fisher, dtype=param.dtype) * (param - Tensor(anchor, dtype=param.dtype)) ** 2
+            ).sum()
             total = term if total is None else total + term
         return total * (0.5 * self.strength)
 
