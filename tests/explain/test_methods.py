@@ -285,3 +285,21 @@ def test_resize_matches_linear_interpolation():
     np.testing.assert_allclose(
         resize(maps, (3, 9))[1, 2], np.interp(positions, np.arange(5), maps[1, 2])
     )
+
+
+def test_standardized_input_takes_gradients_in_raw_units():
+    """d f((x − m)/s)/dx = f'((x − m)/s) / s, and IG from the raw baseline m is the inner
+    model's IG from 0 (the straight path maps onto the straight path)."""
+    model, _ = _models()["mlp"]
+    model = model.double()
+    g = np.random.default_rng(3)
+    mean, scale = g.normal(size=6), g.uniform(0.5, 3, size=6)
+    wrapped = explain.StandardizedInput(model, mean, scale)
+    raw = g.normal(size=(4, 6))
+    inner = (raw - mean) / scale
+    np.testing.assert_allclose(explain.saliency(wrapped, raw, target=1, abs=False),
+                               explain.saliency(model, inner, target=1, abs=False) / scale,
+                               rtol=1e-12)
+    np.testing.assert_allclose(explain.integrated_gradients(wrapped, raw, target=2, baseline=mean),
+                               explain.integrated_gradients(model, inner, target=2), rtol=1e-10,
+                               atol=1e-12)

@@ -1,6 +1,6 @@
 """The ``chainrule`` command (also ``python -m chainrule``).
 
-Subcommands: ``train``, ``evaluate``, ``predict``, ``inspect``, ``datasets``,
+Subcommands: ``train``, ``evaluate``, ``predict``, ``attribute``, ``inspect``, ``datasets``,
 ``gradcheck``; each has ``--help``. ``chainrule train`` with no arguments trains
 an MLP on the bundled digits set and prints its test accuracy.
 
@@ -43,6 +43,7 @@ COMMANDS = [
     "finetune",
     "evaluate",
     "predict",
+    "attribute",
     "inspect",
     "datasets",
     "gradcheck",

@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+from ._model import StandardizedInput
 from .cam import conv_layers, grad_cam
 from .gradients import (
     PATH_METHODS,
@@ -50,6 +51,7 @@ __all__ = [
     "PATH_METHODS",
     "SMOOTHGRAD_VARIANTS",
     "RandomizationResult",
+    "StandardizedInput",
     "completeness_delta",
     "conv_layers",
     "grad_cam",

@@ -9,6 +9,8 @@ Every method in :mod:`chainrule.explain` goes through this module:
   and puts both back afterwards;
 - :func:`resolve_targets` turns ``target`` (None, an int, one int per sample) into one
   output index per sample and checks it against the model's outputs;
+- :class:`StandardizedInput` puts a standardisation in front of a model, so attributions are
+  taken with respect to the raw features a user holds;
 - :func:`target_gradients` runs rows through the model in chunks and returns
   ∂y_target/∂x for every row, by one backward per chunk seeded with the one-hot of
   each row's target (the rows are independent, so the gradient of the seeded sum is
@@ -22,9 +24,11 @@ from collections.abc import Iterator
 
 from ..autograd import no_grad
 from ..backend import is_float_dtype, xp
+from ..nn import Module
 from ..tensor import Tensor
 
 __all__ = [
+    "StandardizedInput",
     "attribution_mode",
     "check_baseline",
     "check_batch_size",
@@ -36,6 +40,48 @@ __all__ = [
     "target_gradients",
     "target_outputs",
 ]
+
+
+class StandardizedInput(Module):
+    """``model((x − mean) / scale)``: a model trained on standardised features, taking raw ones.
+
+    Attributions of this module are with respect to the raw features: by the chain rule its
+    gradient is the model's divided by ``scale``, and integrated gradients from a raw baseline
+    x′ equal the model's from the standardised baseline (x′ − mean)/scale (the path maps onto
+    the path), so baseline = ``mean`` is the standardised zero.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule.nn as nn
+    >>> inner = nn.Linear(2, 1, bias=False)
+    >>> inner.weight.data[:] = [[1.0, 1.0]]
+    >>> model = StandardizedInput(inner, mean=[10.0, 0.0], scale=[2.0, 1.0])
+    >>> model(np.array([[14.0, 1.0]], dtype=np.float32)).data.tolist()
+    [[3.0]]
+    """
+
+    def __init__(self, model, mean, scale):
+        super().__init__()
+        self.model = model
+        dtype = model_dtype(model, xp.float32)
+        self.mean = xp.asarray(mean, dtype=dtype)
+        self.scale = xp.asarray(scale, dtype=dtype)
+        if self.mean.shape != self.scale.shape:
+            raise ValueError(f"StandardizedInput: expected mean and scale of one shape, received "
+                             f"{self.mean.shape} and {self.scale.shape}")
+        if not (self.scale > 0).all():
+            raise ValueError("StandardizedInput: expected every scale > 0")
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(x, dtype=self.mean.dtype)
+        flat = x.reshape((x.shape[0], -1)) if self.mean.ndim == 1 and x.ndim > 2 else x
+        standardized = (flat - self.mean) / self.scale
+        return self.model(standardized.reshape(x.shape) if flat is not x else standardized)
+
+    @property
+    def input_shape(self):
+        """The wrapped model's ``input_shape`` (read by :func:`~chainrule.explain.grad_cam`)."""
+        return getattr(self.model, "input_shape", None)
 
 
 def model_dtype(model, fallback):
