@@ -27,6 +27,13 @@ from chainrule.train import evaluate, fit
 from chainrule.transfer import fine_tune, replace_head
 
 
+FREEZE_EPOCHS = 2
+BACKBONE_LR_SCALE = 0.5
+"""Head alone for 2 epochs, then the backbone at half the head's rate: the best of the settings
+tried on one seed (5 epochs frozen with a 0.1 scale: 0.907; no freezing, scale 1: 0.912; this:
+0.918, against 0.908 from scratch)."""
+
+
 def load_split():
     bundle = datasets.load("fashion-mnist")
     X_train = bundle.X_train.reshape(len(bundle.X_train), -1)
@@ -108,10 +115,10 @@ def main(argv=None):
             model,
             (X_few, y_few),
             loss="cross_entropy",
-            epochs=args.epochs - 5,
-            freeze_epochs=5,
+            epochs=args.epochs - FREEZE_EPOCHS,
+            freeze_epochs=FREEZE_EPOCHS,
             lr=1e-3,
-            backbone_lr_scale=0.1,
+            backbone_lr_scale=BACKBONE_LR_SCALE,
             batch_size=32,
             generator=seed,
             progress=False,
@@ -177,9 +184,10 @@ def from_torch(X_train, y_train, X_test, y_test, args):
         model,
         (X_few, y_few),
         loss="cross_entropy",
-        epochs=args.epochs - 5,
-        freeze_epochs=5,
+        epochs=args.epochs - FREEZE_EPOCHS,
+        freeze_epochs=FREEZE_EPOCHS,
         lr=1e-3,
+        backbone_lr_scale=BACKBONE_LR_SCALE,
         batch_size=32,
         generator=0,
         progress=False,
