@@ -28,7 +28,10 @@ import subprocess
 import sys
 import time
 
-PRESETS = {"mlp": {"input_shape": (784,), "batch": 256}, "cnn": {"input_shape": (1, 28, 28), "batch": 64}}
+PRESETS = {
+    "mlp": {"input_shape": (784,), "batch": 256},
+    "cnn": {"input_shape": (1, 28, 28), "batch": 64},
+}
 
 
 def worker(preset: str, steps: int) -> None:

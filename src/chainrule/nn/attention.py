@@ -43,6 +43,8 @@ class MultiheadAttention(Module):
     dtype, generator : optional
         Parameter dtype; randomness for the initialisation and the dropout.
 
+    Notes
+    -----
     Parameters are PyTorch's: ``in_proj_weight`` (3E, E), ``in_proj_bias`` (3E,),
     ``out_proj.weight`` (E, E), ``out_proj.bias`` (E,). Initialisation as PyTorch:
     Xavier-uniform for ``in_proj_weight``, zero biases, ``out_proj.weight`` as nn.Linear.

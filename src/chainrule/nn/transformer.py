@@ -55,6 +55,8 @@ class TransformerEncoderLayer(Module):
     bias : bool
     dtype, generator : optional
 
+    Notes
+    -----
     ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``; masks as
     :class:`MultiheadAttention`. Parameter names match PyTorch's (``self_attn.in_proj_weight``,
     ``linear1.weight``, ``norm1.weight``, …), so state dicts move between the two.
