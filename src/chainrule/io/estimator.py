@@ -207,7 +207,7 @@ def load(path):
         return load_model(path)
     document, file = _estimator_document(path)
     name = document.get("estimator")
-    if name not in _ESTIMATORS:
+    if isinstance(name, str) and name not in _ESTIMATORS:
         import_defining_module(document.get("module"), file)
     if not isinstance(name, str) or name not in _ESTIMATORS:
         raise ModelFileError(

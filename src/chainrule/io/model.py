@@ -167,8 +167,8 @@ def _document_dtype(document, file):
     if dtype is None:
         return None
     try:
-        dtype = xp.dtype(dtype)
-    except TypeError:
+        dtype = xp.dtype(dtype) if isinstance(dtype, str) else None
+    except (TypeError, ValueError):
         dtype = None
     if dtype is None or not is_float_dtype(dtype):
         raise ModelFileError(
