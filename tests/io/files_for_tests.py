@@ -18,22 +18,27 @@ def small_model(seed: int = 0):
 
 
 def rewrite_metadata(path, key: str, edit) -> None:
-    """Parse the JSON metadata entry ``key`` of a safetensors file, apply ``edit`` to it, write it back."""
+    """Apply ``edit`` to the JSON metadata entry ``key`` of a safetensors file, in place."""
     tensors = load_file(str(path))
     with open(path, "rb") as handle:
         size = int.from_bytes(handle.read(8), "little")
         metadata = json.loads(handle.read(size))["__metadata__"]
     document = json.loads(metadata[key])
     edited = edit(document)
-    metadata[key] = edited if isinstance(edited, str) else json.dumps(document if edited is None else edited)
+    metadata[key] = (
+        edited if isinstance(edited, str) else json.dumps(document if edited is None else edited)
+    )
     save_file(tensors, str(path), metadata=metadata)
 
 
 def write_model_file(path, document, tensors: dict) -> None:
-    """A safetensors model file with the given architecture document (a dict, or JSON text) and tensors."""
+    """A safetensors model file with this architecture document (dict or JSON text) and tensors."""
     text = document if isinstance(document, str) else json.dumps(document)
-    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(path),
-              metadata={"format": io.MODEL_FORMAT, "chainrule_config": text})
+    save_file(
+        {k: np.ascontiguousarray(v) for k, v in tensors.items()},
+        str(path),
+        metadata={"format": io.MODEL_FORMAT, "chainrule_config": text},
+    )
 
 
 def nested(depth: int) -> str:
@@ -49,6 +54,12 @@ def trained_checkpoint(path):
     model(np.ones((4, 3), dtype=np.float32)).sum().backward()
     optimizer.step()
     generator = np.random.default_rng(3)
-    return io.save_checkpoint(path, model, optimizer, epoch=2, generators={"fit": generator},
-                              history={"epoch": [0, 1], "history": {"loss": [1.0, 0.5]}},
-                              callbacks={"EarlyStopping": {"wait": 1}})
+    return io.save_checkpoint(
+        path,
+        model,
+        optimizer,
+        epoch=2,
+        generators={"fit": generator},
+        history={"epoch": [0, 1], "history": {"loss": [1.0, 0.5]}},
+        callbacks={"EarlyStopping": {"wait": 1}},
+    )

@@ -39,7 +39,9 @@ def _estimator(version: int):
     if variant not in _ESTIMATORS:
         X = np.random.default_rng(variant).normal(size=(24, 6))
         y = np.arange(24) % (variant + 2)
-        _ESTIMATORS[variant] = MLPClassifier(hidden_layer_sizes=(32,), max_iter=1, random_state=variant).fit(X, y)
+        _ESTIMATORS[variant] = MLPClassifier(
+            hidden_layer_sizes=(32,), max_iter=1, random_state=variant
+        ).fit(X, y)
     estimator = _ESTIMATORS[variant]
     estimator.n_iter_ = version
     return estimator
@@ -79,7 +81,9 @@ def identify(kind: str, path: str) -> int:
     loaded = cr.load(path)
     if kind == "estimator":
         version = int(loaded.n_iter_)
-        assert len(loaded.classes_) == version % 3 + 2, "classes and fitted fields from different versions"
+        assert len(loaded.classes_) == version % 3 + 2, (
+            "classes and fitted fields from different versions"
+        )
         expected = _estimator(version)
         X = np.random.default_rng(99).normal(size=(5, 6))
         np.testing.assert_allclose(loaded.predict_proba(X), expected.predict_proba(X), rtol=1e-6)
@@ -89,7 +93,9 @@ def identify(kind: str, path: str) -> int:
     if kind == "folder":
         with open(os.path.join(path, io.CONFIG_FILE)) as handle:
             config = json.load(handle)
-        assert config["info"]["version"] == version, "config.json from another save than the weights"
+        assert config["info"]["version"] == version, (
+            "config.json from another save than the weights"
+        )
     return version
 
 

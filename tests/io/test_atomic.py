@@ -93,7 +93,9 @@ def test_a_failed_file_save_leaves_the_previous_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["w.safetensors"]
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores permissions")
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores permissions"
+)
 def test_a_save_into_a_read_only_folder_names_the_path(tmp_path):
     io.save(nn.Linear(3, 2), tmp_path / "m")
     os.chmod(tmp_path, 0o500)
@@ -130,8 +132,12 @@ def test_a_failed_estimator_save_leaves_the_previous_estimator(tmp_path, monkeyp
     from chainrule.estimators import MLPClassifier
 
     X = np.random.default_rng(0).normal(size=(20, 3))
-    old = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, np.arange(20) % 2)
-    new = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=1).fit(X, np.arange(20) % 3)
+    old = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(
+        X, np.arange(20) % 2
+    )
+    new = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=1).fit(
+        X, np.arange(20) % 3
+    )
     cr.save(old, tmp_path / "est")
     before = folder_bytes(tmp_path / "est")
     calls = {"n": 0}

@@ -1,4 +1,4 @@
-"""The loaders' one error contract: every bad file gives ModelFileError naming the file, with bounded work."""
+"""The loaders' one error contract: a bad file gives ModelFileError naming it, with bounded work."""
 
 from __future__ import annotations
 
@@ -26,7 +26,12 @@ LITTLE_MEMORY = 2 * 1024 * 1024
 
 
 def document_for(architecture, dtype="float32"):
-    return {"format": io.MODEL_FORMAT, "format_version": 1, "dtype": dtype, "architecture": architecture}
+    return {
+        "format": io.MODEL_FORMAT,
+        "format_version": 1,
+        "dtype": dtype,
+        "architecture": architecture,
+    }
 
 
 def refuse_with_little_memory(path, match):
@@ -51,6 +56,7 @@ def test_deeply_nested_architecture_is_refused(tmp_path):
     config.mkdir()
     write_model_file(config / "model.safetensors", document_for({"type": "ReLU"}), {})
     from safetensors.numpy import save_file
+
     save_file({}, str(config / "model.safetensors"))  # no chainrule metadata: config.json is read
     (config / "config.json").write_text(nested(5000))
     with pytest.raises(ModelFileError, match="config.json: the architecture JSON is nested deeper"):
@@ -93,8 +99,10 @@ HUGE_LAYERS = {
 @pytest.mark.parametrize("type_name", sorted(HUGE_LAYERS))
 def test_tiny_file_declaring_a_huge_layer_is_refused_with_little_memory(tmp_path, type_name):
     path = tmp_path / "huge.safetensors"
-    architecture = {"type": "Sequential", "children": {
-        "0": {"type": type_name, "config": HUGE_LAYERS[type_name]}}}
+    architecture = {
+        "type": "Sequential",
+        "children": {"0": {"type": type_name, "config": HUGE_LAYERS[type_name]}},
+    }
     write_model_file(path, document_for(architecture), {"0.weight": np.zeros((2, 2), np.float32)})
     assert path.stat().st_size < 1024
     refuse_with_little_memory(path, "the weights do not match the architecture")
@@ -105,8 +113,11 @@ def test_tiny_file_declaring_linear_12000_is_refused_well_under_a_second(tmp_pat
     import time
 
     path = tmp_path / "huge.safetensors"
-    write_model_file(path, document_for({"type": "Linear", "config": HUGE_LAYERS["Linear"]}),
-                     {"weight": np.zeros((1, 1), np.float32)})
+    write_model_file(
+        path,
+        document_for({"type": "Linear", "config": HUGE_LAYERS["Linear"]}),
+        {"weight": np.zeros((1, 1), np.float32)},
+    )
     start = time.perf_counter()
     with pytest.raises(ModelFileError):
         cr.load(path)
@@ -121,7 +132,12 @@ def test_the_shape_table_agrees_with_the_layers():
         "Conv1d": {"in_channels": 4, "out_channels": 6, "kernel_size": 3, "groups": 2},
         "Conv2d": {"in_channels": 2, "out_channels": 3, "kernel_size": [3, 2]},
         "ConvTranspose1d": {"in_channels": 4, "out_channels": 6, "kernel_size": 3, "groups": 2},
-        "ConvTranspose2d": {"in_channels": 2, "out_channels": 3, "kernel_size": [3, 2], "bias": False},
+        "ConvTranspose2d": {
+            "in_channels": 2,
+            "out_channels": 3,
+            "kernel_size": [3, 2],
+            "bias": False,
+        },
         "Embedding": {"num_embeddings": 5, "embedding_dim": 2},
         "GroupNorm": {"num_groups": 2, "num_channels": 4},
         "BatchNorm1d": {"num_features": 3, "affine": False},
@@ -139,8 +155,10 @@ def test_the_shape_table_agrees_with_the_layers():
     }
     assert set(configs) == set(LIBRARY_STATE_SHAPES)
     for name, config in configs.items():
-        built = {key: (tuple(np.shape(value)), "float" if np.asarray(value).dtype.kind == "f" else "int")
-                 for key, value in getattr(nn, name)(**config).state_dict().items()}
+        built = {
+            key: (tuple(np.shape(value)), "float" if np.asarray(value).dtype.kind == "f" else "int")
+            for key, value in getattr(nn, name)(**config).state_dict().items()
+        }
         assert LIBRARY_STATE_SHAPES[name](config) == built, name
 
 
@@ -152,8 +170,11 @@ def test_every_library_layer_with_state_declares_its_shapes():
     for name, cls in io.registered_types().items():
         if not cls.__module__.startswith("chainrule.nn") or name in LIBRARY_STATE_SHAPES:
             continue
-        required = {arg: 2 for arg, p in inspect.signature(cls).parameters.items()
-                    if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        required = {
+            arg: 2
+            for arg, p in inspect.signature(cls).parameters.items()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        }
         try:
             module = cls(**required)
         except (TypeError, ValueError):
@@ -169,8 +190,8 @@ def test_a_relabelled_dtype_is_refused(tmp_path):
     io.save(nn.Linear(2, 2), path)
     data = path.read_bytes()
     size = int.from_bytes(data[:8], "little")
-    header = data[8:8 + size].replace(b'"F32"', b'"I32"', 1)
-    path.write_bytes(data[:8] + header + data[8 + size:])
+    header = data[8 : 8 + size].replace(b'"F32"', b'"I32"', 1)
+    path.write_bytes(data[:8] + header + data[8 + size :])
     refuse_with_little_memory(path, "has dtype int32 but the architecture needs float32")
 
 
@@ -203,9 +224,14 @@ BAD_CHECKPOINT_FIELDS = {
     "epoch as bool": (edit_document("epoch", True), "'epoch'"),
     "optimizer type without state": (edit_document("optimizer", None), "'optimizer'"),
     "optimizer state not an object": (edit_document("optimizer", [1, 2]), "'optimizer'"),
-    "optimizer groups not a list": (edit_document("optimizer", {"state": {}, "param_groups": 3}), "'optimizer'"),
+    "optimizer groups not a list": (
+        edit_document("optimizer", {"state": {}, "param_groups": 3}),
+        "'optimizer'",
+    ),
     "optimizer group params not indices": (
-        edit_document("optimizer", {"state": {}, "param_groups": [{"params": ["a"]}]}), "param_groups"),
+        edit_document("optimizer", {"state": {}, "param_groups": [{"params": ["a"]}]}),
+        "param_groups",
+    ),
     "unknown float": (edit_document("extra", {"x": {"__float__": "1e999x"}}), "non-finite float"),
     "unhashable key": (edit_document("extra", {"__items__": [[{"a": 1}, 2]]}), "not hashable"),
     "malformed items": (edit_document("extra", {"__items__": [[1]]}), "malformed __items__"),
@@ -213,13 +239,21 @@ BAD_CHECKPOINT_FIELDS = {
     "missing array": (edit_document("extra", {"a": {"__array__": "nowhere"}}), "'nowhere'"),
     "rng not an object": (edit_document("rng", [1]), "'rng'"),
     "rng without bit generator": (edit_document("rng", {"fit": {"state": 1}}), "'rng'"),
-    "history epochs as text": (edit_document("history", {"epoch": ["a"], "history": {}}), "history.epoch"),
-    "history values as text": (edit_document("history", {"epoch": [0], "history": {"loss": ["x"]}}),
-                               "history.loss"),
+    "history epochs as text": (
+        edit_document("history", {"epoch": ["a"], "history": {}}),
+        "history.epoch",
+    ),
+    "history values as text": (
+        edit_document("history", {"epoch": [0], "history": {"loss": ["x"]}}),
+        "history.loss",
+    ),
     "history not an object": (edit_document("history", 7), "'history'"),
     "callbacks not objects": (edit_document("callbacks", {"EarlyStopping": 3}), "'callbacks'"),
     "extra not an object": (edit_document("extra", 3), "'extra'"),
-    "deep extra": (lambda d: json.dumps(d)[:-1] + ', "deep": ' + nested(1000) + "}", "nested deeper"),
+    "deep extra": (
+        lambda d: json.dumps(d)[:-1] + ', "deep": ' + nested(1000) + "}",
+        "nested deeper",
+    ),
     "newer version": (edit_document("format_version", 99), "format_version"),
     "no model": (edit_document("model", None), "no 'architecture'"),
 }
@@ -237,12 +271,19 @@ def test_every_checkpoint_field_is_validated(tmp_path, case):
 
 BAD_RESTORES = {
     "generator state values": (
-        edit_document("rng", {"fit": {"bit_generator": "PCG64", "state": {"state": "x", "inc": 1}}}),
-        "generator state is invalid"),
-    "another bit generator": (edit_document("rng", {"fit": {"bit_generator": "MT19937", "state": {}}}),
-                              "is for 'MT19937'"),
-    "callback state values": (edit_document("callbacks", {"0:EarlyStopping": {"wait": "x"}}),
-                              "callback states cannot be restored"),
+        edit_document(
+            "rng", {"fit": {"bit_generator": "PCG64", "state": {"state": "x", "inc": 1}}}
+        ),
+        "generator state is invalid",
+    ),
+    "another bit generator": (
+        edit_document("rng", {"fit": {"bit_generator": "MT19937", "state": {}}}),
+        "is for 'MT19937'",
+    ),
+    "callback state values": (
+        edit_document("callbacks", {"0:EarlyStopping": {"wait": "x"}}),
+        "callback states cannot be restored",
+    ),
     "optimizer state shapes": (None, "optimizer state cannot be restored"),
     "another optimizer": (edit_document("optimizer_type", "SGD"), "holds a SGD optimizer state"),
 }
@@ -268,11 +309,24 @@ def test_fit_resume_from_a_bad_checkpoint_raises_model_file_error(tmp_path, case
     y = np.array([0, 1] * 4)
     model = small_model()
     optimizer = optim.Adam(model.parameters(), lr=0.01)
-    fit(model, (X, y), loss="cross_entropy", optimizer=optimizer, epochs=1, batch_size=4, verbose=0,
-        progress=False)
-    path = io.save_checkpoint(tmp_path / "ck", model, optimizer, epoch=1,
-                              generators={"fit": np.random.default_rng(1)},
-                              callbacks={"0:EarlyStopping": {"wait": 0}})
+    fit(
+        model,
+        (X, y),
+        loss="cross_entropy",
+        optimizer=optimizer,
+        epochs=1,
+        batch_size=4,
+        verbose=0,
+        progress=False,
+    )
+    path = io.save_checkpoint(
+        tmp_path / "ck",
+        model,
+        optimizer,
+        epoch=1,
+        generators={"fit": np.random.default_rng(1)},
+        callbacks={"0:EarlyStopping": {"wait": 0}},
+    )
     if edit is None:
         _shrink_optimizer_arrays(path)
     else:
@@ -281,9 +335,19 @@ def test_fit_resume_from_a_bad_checkpoint_raises_model_file_error(tmp_path, case
 
     fresh = small_model(1)
     with pytest.raises(ModelFileError, match=match) as caught:
-        fit(fresh, (X, y), loss="cross_entropy", optimizer=optim.Adam(fresh.parameters(), lr=0.01),
-            epochs=2, batch_size=4, verbose=0, progress=False, resume_from=path,
-            generator=np.random.default_rng(5), callbacks=[EarlyStopping(monitor="loss")])
+        fit(
+            fresh,
+            (X, y),
+            loss="cross_entropy",
+            optimizer=optim.Adam(fresh.parameters(), lr=0.01),
+            epochs=2,
+            batch_size=4,
+            verbose=0,
+            progress=False,
+            resume_from=path,
+            generator=np.random.default_rng(5),
+            callbacks=[EarlyStopping(monitor="loss")],
+        )
     assert path in str(caught.value)
 
 
@@ -291,8 +355,11 @@ def test_checkpoint_weights_are_checked_against_the_model_they_resume(tmp_path):
     path = trained_checkpoint(tmp_path / "ck")
     checkpoint = io.load_checkpoint(path)
     with pytest.raises(ModelFileError, match="missing tensors"):
-        checkpoint.load_weights_into(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(),
-                                                   nn.Linear(4, 2), nn.Linear(2, 2)))
+        checkpoint.load_weights_into(
+            nn.Sequential(
+                nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2), nn.Linear(2, 2)
+            )
+        )
 
 
 # -------------------------------------------------------------- estimators
@@ -318,26 +385,55 @@ def edit_estimator(edit):
 
 BAD_ESTIMATOR_FIELDS = {
     "no params": (lambda d: d.pop("params"), "'params' must be an object"),
-    "unknown parameter": (lambda d: d["params"].update(colour="red"), "'colour'.*not MLPClassifier parameters"),
-    "invalid parameter": (lambda d: d["params"].update(max_iter=-1), "invalid MLPClassifier parameters"),
-    "invalid dtype parameter": (lambda d: d["params"].update(dtype={"x": 1}), "invalid MLPClassifier"),
-    "unknown fitted attribute": (lambda d: d["fitted"].update(predict=5), "unknown field 'predict'"),
-    "fitted of the wrong kind": (lambda d: d["fitted"].update(n_iter_="five"), "'fitted.n_iter_' must be"),
+    "unknown parameter": (
+        lambda d: d["params"].update(colour="red"),
+        "'colour'.*not MLPClassifier parameters",
+    ),
+    "invalid parameter": (
+        lambda d: d["params"].update(max_iter=-1),
+        "invalid MLPClassifier parameters",
+    ),
+    "invalid dtype parameter": (
+        lambda d: d["params"].update(dtype={"x": 1}),
+        "invalid MLPClassifier",
+    ),
+    "unknown fitted attribute": (
+        lambda d: d["fitted"].update(predict=5),
+        "unknown field 'predict'",
+    ),
+    "fitted of the wrong kind": (
+        lambda d: d["fitted"].update(n_iter_="five"),
+        "'fitted.n_iter_' must be",
+    ),
     "missing fitted": (lambda d: d["fitted"].pop("classes_"), "lacks classes_"),
-    "classes for another network": (lambda d: d["fitted"].update(classes_=["a", "b", "c", "d"]),
-                                    "do not fit together"),
-    "features for another network": (lambda d: d["fitted"].update(n_features_in_=9),
-                                     "the network does not match"),
-    "hidden sizes for another network": (lambda d: d["params"].update(hidden_layer_sizes=[6]),
-                                         "the network does not match"),
+    "classes for another network": (
+        lambda d: d["fitted"].update(classes_=["a", "b", "c", "d"]),
+        "do not fit together",
+    ),
+    "features for another network": (
+        lambda d: d["fitted"].update(n_features_in_=9),
+        "the network does not match",
+    ),
+    "hidden sizes for another network": (
+        lambda d: d["params"].update(hidden_layer_sizes=[6]),
+        "the network does not match",
+    ),
     "bad classes dtype": (lambda d: d["fitted"].update(classes_dtype="<i8"), "classes_dtype"),
-    "bad out activation": (lambda d: d["fitted"].update(out_activation_="identity"), "out_activation_"),
+    "bad out activation": (
+        lambda d: d["fitted"].update(out_activation_="identity"),
+        "out_activation_",
+    ),
     "bad target type": (lambda d: d["fitted"].update(y_type_="continuous"), "do not fit together"),
-    "unknown estimator": (lambda d: d.update(estimator="EvilEstimator", module="os"),
-                          "unknown estimator type 'EvilEstimator'"),
+    "unknown estimator": (
+        lambda d: d.update(estimator="EvilEstimator", module="os"),
+        "unknown estimator type 'EvilEstimator'",
+    ),
     "not an estimator file": (lambda d: d.update(format="other"), "not a chainrule estimator file"),
     "newer version": (lambda d: d.update(version=2), "version 2"),
-    "bad feature names": (lambda d: d["fitted"].update(feature_names_in_=["x"]), "feature_names_in_"),
+    "bad feature names": (
+        lambda d: d["fitted"].update(feature_names_in_=["x"]),
+        "feature_names_in_",
+    ),
     "bad class weights": (lambda d: d["params"].update(class_weight=[[1]]), "class_weight"),
 }
 
@@ -354,7 +450,9 @@ def test_every_estimator_field_is_validated(tmp_path, fitted_classifier, case):
     assert str(folder) in str(caught.value)
 
 
-def test_an_estimator_folder_loads_as_the_estimator_and_its_network_alone(tmp_path, fitted_classifier):
+def test_an_estimator_folder_loads_as_the_estimator_and_its_network_alone(
+    tmp_path, fitted_classifier
+):
     estimator, X = fitted_classifier
     cr.save(estimator, tmp_path / "est")
     back = cr.load(tmp_path / "est")
@@ -362,5 +460,7 @@ def test_an_estimator_folder_loads_as_the_estimator_and_its_network_alone(tmp_pa
     np.testing.assert_array_equal(back.predict(X), estimator.predict(X))
     assert isinstance(io.load_model(tmp_path / "est"), nn.Sequential)
     (tmp_path / "est" / io.ESTIMATOR_FILE).write_text("{not json")
-    with pytest.raises(ModelFileError, match="estimator.json: the estimator JSON is not valid JSON"):
+    with pytest.raises(
+        ModelFileError, match="estimator.json: the estimator JSON is not valid JSON"
+    ):
         cr.load(tmp_path / "est")

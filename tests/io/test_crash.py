@@ -37,8 +37,12 @@ def kill_during_saves(tmp_path, kind: str, rng: random.Random) -> tuple[int, int
     if not os.path.exists(path):
         save_loop.save(kind, 0, path)
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    child = subprocess.Popen([sys.executable, str(SCRIPT), kind, path], stdout=subprocess.PIPE,
-                             env=environment, text=True)
+    child = subprocess.Popen(
+        [sys.executable, str(SCRIPT), kind, path],
+        stdout=subprocess.PIPE,
+        env=environment,
+        text=True,
+    )
     try:
         assert child.stdout.readline().strip() == "ready"
         signal_after = rng.uniform(0, MAX_DELAY)
@@ -65,11 +69,14 @@ def run_trials(tmp_path, kinds, trials_per_kind: int, seed: int) -> None:
         for _ in range(trials_per_kind):
             finished, found = kill_during_saves(folder, kind, rng)
             # A save the child had not reported may have completed just before the kill.
-            assert found in (finished, finished + 1), f"{kind}: found version {found}, last finished {finished}"
-        save_loop.save(kind, 10 ** 6, target(folder, kind))
+            assert found in (finished, finished + 1), (
+                f"{kind}: found version {found}, last finished {finished}"
+            )
+        save_loop.save(kind, 10**6, target(folder, kind))
         assert sorted(os.listdir(folder)) == [os.path.basename(target(folder, kind))], (
-            f"{kind}: the next save did not remove what the killed ones left: {sorted(os.listdir(folder))}")
-        assert save_loop.identify(kind, target(folder, kind)) == 10 ** 6
+            f"{kind}: the next save left what the killed ones wrote: {sorted(os.listdir(folder))}"
+        )
+        assert save_loop.identify(kind, target(folder, kind)) == 10**6
 
 
 def test_sigkill_during_saves_leaves_the_previous_or_the_new_version(tmp_path):

@@ -1,4 +1,4 @@
-"""Property-based fuzzing: mutated model files, checkpoints and estimator folders raise ModelFileError only.
+"""Property-based fuzzing: mutated model files, checkpoints, estimator folders give ModelFileError.
 
 Hypothesis mutates valid files two ways: bytes (flips, truncation, insertion,
 overwritten runs) and JSON (a value anywhere in the architecture, checkpoint
@@ -31,18 +31,35 @@ MEMORY_BUDGET = 32 * 1024 * 1024
 DEFAULT_EXAMPLES, SLOW_EXAMPLES = 25, 400
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2 ** 70), max_value=2 ** 70)
-    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12)
-    | st.sampled_from(["Linear", "Sequential", "float64", "__array__", "__float__", "nan", "PCG64"]),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.text(max_size=8) | st.sampled_from(["type", "config", "children", "__items__", "__tuple__"]),
-        children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+    | st.sampled_from(
+        ["Linear", "Sequential", "float64", "__array__", "__float__", "nan", "PCG64"]
+    ),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=8)
+            | st.sampled_from(["type", "config", "children", "__items__", "__tuple__"]),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 
-byte_edits = st.lists(st.tuples(st.sampled_from(["flip", "truncate", "insert", "overwrite"]),
-                                st.floats(min_value=0, max_value=1), st.binary(min_size=1, max_size=16)),
-                      min_size=1, max_size=3)
+byte_edits = st.lists(
+    st.tuples(
+        st.sampled_from(["flip", "truncate", "insert", "overwrite"]),
+        st.floats(min_value=0, max_value=1),
+        st.binary(min_size=1, max_size=16),
+    ),
+    min_size=1,
+    max_size=3,
+)
 
 
 def mutate_bytes(data: bytes, edits) -> bytes:
@@ -50,13 +67,13 @@ def mutate_bytes(data: bytes, edits) -> bytes:
         at = int(where * len(data))
         if operation == "flip" and data:
             at = min(at, len(data) - 1)
-            data = data[:at] + bytes([data[at] ^ (payload[0] or 1)]) + data[at + 1:]
+            data = data[:at] + bytes([data[at] ^ (payload[0] or 1)]) + data[at + 1 :]
         elif operation == "truncate":
             data = data[:at]
         elif operation == "insert":
             data = data[:at] + payload + data[at:]
         else:
-            data = data[:at] + payload + data[at + len(payload):]
+            data = data[:at] + payload + data[at + len(payload) :]
     return data
 
 
@@ -102,7 +119,7 @@ def loads_or_refuses(load, *args) -> None:
 
 def header_split(data: bytes):
     size = int.from_bytes(data[:8], "little")
-    return json.loads(data[8:8 + size]), data[8 + size:]
+    return json.loads(data[8 : 8 + size]), data[8 + size :]
 
 
 def with_metadata(data: bytes, key: str, document) -> bytes:
@@ -115,8 +132,9 @@ def with_metadata(data: bytes, key: str, document) -> bytes:
 def restore_checkpoint(path) -> None:
     checkpoint = io.load_checkpoint(path)
     model = small_model()
-    checkpoint.restore(model, optim.Adam(model.parameters(), lr=0.1),
-                       generators={"fit": np.random.default_rng(0)})
+    checkpoint.restore(
+        model, optim.Adam(model.parameters(), lr=0.1), generators={"fit": np.random.default_rng(0)}
+    )
 
 
 # ------------------------------------------------------------------ targets
@@ -132,7 +150,9 @@ def originals(tmp_path_factory):
     except ImportError:
         return found
     X = np.random.default_rng(0).normal(size=(12, 3))
-    estimator = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, np.arange(12) % 3)
+    estimator = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(
+        X, np.arange(12) % 3
+    )
     cr.save(estimator, folder / "est")
     found["estimator.json"] = (folder / "est" / io.ESTIMATOR_FILE).read_bytes()
     found["estimator weights"] = (folder / "est" / io.WEIGHTS_FILE).read_bytes()
@@ -179,8 +199,9 @@ def check_estimator_json(tmp_path, originals, data):
     if "estimator.json" not in originals:
         pytest.skip("needs scikit-learn")
     document = mutate_json(json.loads(originals["estimator.json"]), data)
-    folder = estimator_folder(tmp_path, originals, json.dumps(document).encode(),
-                              originals["estimator weights"])
+    folder = estimator_folder(
+        tmp_path, originals, json.dumps(document).encode(), originals["estimator weights"]
+    )
     loads_or_refuses(cr.load, folder)
 
 
@@ -197,8 +218,12 @@ def check_estimator_bytes(tmp_path, originals, edits, in_weights):
 
 # -------------------------------------------------------------------- tests
 def fuzz_settings(examples):
-    return settings(max_examples=examples, deadline=None, derandomize=examples == DEFAULT_EXAMPLES,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=examples == DEFAULT_EXAMPLES,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
 def make_tests(examples, marks=()):
@@ -234,15 +259,33 @@ def make_tests(examples, marks=()):
     def estimator_bytes(tmp_path, originals, edits, in_weights):
         check_estimator_bytes(tmp_path, originals, edits, in_weights)
 
-    tests = [model_bytes, model_json, checkpoint_bytes, checkpoint_json, estimator_json, estimator_bytes]
+    tests = [
+        model_bytes,
+        model_json,
+        checkpoint_bytes,
+        checkpoint_json,
+        estimator_json,
+        estimator_bytes,
+    ]
     for mark in marks:
         tests = [mark(test) for test in tests]
     return tests
 
 
-(test_fuzz_model_bytes, test_fuzz_model_json, test_fuzz_checkpoint_bytes, test_fuzz_checkpoint_json,
- test_fuzz_estimator_json, test_fuzz_estimator_bytes) = make_tests(DEFAULT_EXAMPLES)
+(
+    test_fuzz_model_bytes,
+    test_fuzz_model_json,
+    test_fuzz_checkpoint_bytes,
+    test_fuzz_checkpoint_json,
+    test_fuzz_estimator_json,
+    test_fuzz_estimator_bytes,
+) = make_tests(DEFAULT_EXAMPLES)
 
-(test_fuzz_many_model_bytes, test_fuzz_many_model_json, test_fuzz_many_checkpoint_bytes,
- test_fuzz_many_checkpoint_json, test_fuzz_many_estimator_json,
- test_fuzz_many_estimator_bytes) = make_tests(SLOW_EXAMPLES, marks=[pytest.mark.slow])
+(
+    test_fuzz_many_model_bytes,
+    test_fuzz_many_model_json,
+    test_fuzz_many_checkpoint_bytes,
+    test_fuzz_many_checkpoint_json,
+    test_fuzz_many_estimator_json,
+    test_fuzz_many_estimator_bytes,
+) = make_tests(SLOW_EXAMPLES, marks=[pytest.mark.slow])

@@ -20,14 +20,41 @@ def outputs_equal(a, b, x):
 
 rng = np.random.default_rng(0)
 CASES = {
-    "mlp-sequential": (lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 3)), (5, 4)),
-    "activations": (lambda: nn.Sequential(nn.Linear(4, 4), nn.Tanh(), nn.Sigmoid(), nn.LeakyReLU(0.2),
-                                          nn.GELU(), nn.Softmax(dim=-1)), (2, 4)),
-    "batchnorm1d-layernorm": (lambda: nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.LayerNorm(6)), (5, 4)),
-    "conv2d": (lambda: nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.MaxPool2d(2),
-                                     nn.AvgPool2d(2), nn.Flatten(), nn.Linear(2, 2)), (2, 1, 4, 4)),
+    "mlp-sequential": (
+        lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 3)),
+        (5, 4),
+    ),
+    "activations": (
+        lambda: nn.Sequential(
+            nn.Linear(4, 4),
+            nn.Tanh(),
+            nn.Sigmoid(),
+            nn.LeakyReLU(0.2),
+            nn.GELU(),
+            nn.Softmax(dim=-1),
+        ),
+        (2, 4),
+    ),
+    "batchnorm1d-layernorm": (
+        lambda: nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.LayerNorm(6)),
+        (5, 4),
+    ),
+    "conv2d": (
+        lambda: nn.Sequential(
+            nn.Conv2d(1, 2, 3, padding=1),
+            nn.BatchNorm2d(2),
+            nn.MaxPool2d(2),
+            nn.AvgPool2d(2),
+            nn.Flatten(),
+            nn.Linear(2, 2),
+        ),
+        (2, 1, 4, 4),
+    ),
     "conv1d": (lambda: nn.Sequential(nn.Conv1d(2, 3, 3), nn.MaxPool1d(2), nn.Flatten()), (2, 2, 8)),
-    "adaptive-pool": (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten()), (2, 1, 5, 5)),
+    "adaptive-pool": (
+        lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten()),
+        (2, 1, 5, 5),
+    ),
     "gru": (lambda: nn.GRU(3, 4, num_layers=2, batch_first=True), (2, 5, 3)),
     "lstm": (lambda: nn.LSTM(3, 4, batch_first=True), (2, 5, 3)),
     "rnn": (lambda: nn.RNN(3, 4), (5, 2, 3)),
@@ -47,7 +74,9 @@ def test_round_trip_gives_equal_outputs(tmp_path, name):
     if any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in model.modules()):
         model.train()
         with cr.no_grad():
-            model(cr.tensor(rng.normal(size=shape)))  # move the running statistics off their defaults
+            model(
+                cr.tensor(rng.normal(size=shape))
+            )  # move the running statistics off their defaults
     cr.manual_seed(99)
     for path in (tmp_path / "folder", tmp_path / "single.safetensors"):
         io.save(model, path)
@@ -73,7 +102,10 @@ def test_folder_layout_and_float64(tmp_path):
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["architecture"]["type"] == "Sequential"
     assert config["architecture"]["children"]["0"] == {
-        "type": "Linear", "config": {"in_features": 2, "out_features": 2, "bias": True}, "children": {}}
+        "type": "Linear",
+        "config": {"in_features": 2, "out_features": 2, "bias": True},
+        "children": {},
+    }
     loaded = cr.load(tmp_path / "m")
     assert loaded[0].weight.dtype == np.float64
     assert io.read_info(tmp_path / "m") == {"task": "regression"}
@@ -149,12 +181,22 @@ def test_invalid_config_json(tmp_path):
     _rewrite(path, tensors, {"format": "chainrule.model", "chainrule_config": "{not json"})
     with pytest.raises(ModelFileError, match="not valid JSON"):
         cr.load(path)
-    _rewrite(path, tensors, {"format": "chainrule.model",
-                             "chainrule_config": json.dumps({"architecture": {"type": 3}})})
+    _rewrite(
+        path,
+        tensors,
+        {
+            "format": "chainrule.model",
+            "chainrule_config": json.dumps({"architecture": {"type": 3}}),
+        },
+    )
     with pytest.raises(ModelFileError, match="expected a string 'type'"):
         cr.load(path)
-    bad_config = {"architecture": {"type": "Linear", "config": {"in_features": "x"}, "children": {}}}
-    _rewrite(path, tensors, {"format": "chainrule.model", "chainrule_config": json.dumps(bad_config)})
+    bad_config = {
+        "architecture": {"type": "Linear", "config": {"in_features": "x"}, "children": {}}
+    }
+    _rewrite(
+        path, tensors, {"format": "chainrule.model", "chainrule_config": json.dumps(bad_config)}
+    )
     with pytest.raises(ModelFileError, match="cannot build Linear"):
         cr.load(path)
 
@@ -165,7 +207,9 @@ def test_shape_mismatch(tmp_path):
     tensors["0.weight"] = np.zeros((5, 3), dtype=np.float32)
     document = io.architecture_document(model)
     _rewrite(path, tensors, {"format": "chainrule.model", "chainrule_config": json.dumps(document)})
-    with pytest.raises(ModelFileError, match=r"0.weight has shape \(5, 3\) but the architecture needs \(2, 3\)"):
+    with pytest.raises(
+        ModelFileError, match=r"0.weight has shape \(5, 3\) but the architecture needs \(2, 3\)"
+    ):
         cr.load(path)
     del tensors["0.weight"]
     _rewrite(path, tensors, {"format": "chainrule.model", "chainrule_config": json.dumps(document)})
@@ -185,7 +229,11 @@ def test_plain_safetensors_with_config_json(tmp_path):
     model = nn.Sequential(nn.Linear(3, 2))
     folder = tmp_path / "m"
     folder.mkdir()
-    _rewrite(folder / "model.safetensors", {k: np.ascontiguousarray(v) for k, v in model.state_dict().items()}, None)
+    _rewrite(
+        folder / "model.safetensors",
+        {k: np.ascontiguousarray(v) for k, v in model.state_dict().items()},
+        None,
+    )
     with pytest.raises(ModelFileError, match="no architecture"):
         cr.load(folder)
     (folder / "config.json").write_text(json.dumps(io.architecture_document(model)))
@@ -217,8 +265,14 @@ def test_checkpoint_round_trip(tmp_path):
     opt.step()
     gen = np.random.default_rng(5)
     gen.random(3)
-    path = io.save_checkpoint(tmp_path / "ck", model, opt, epoch=7, generators={"g": gen},
-                              extra={"note": "x", "nan": float("nan")})
+    path = io.save_checkpoint(
+        tmp_path / "ck",
+        model,
+        opt,
+        epoch=7,
+        generators={"g": gen},
+        extra={"note": "x", "nan": float("nan")},
+    )
     assert path.endswith(".safetensors")
     ck = io.load_checkpoint(path)
     assert ck.epoch == 7 and ck.optimizer_type == "Adam" and ck.extra["note"] == "x"
@@ -250,11 +304,15 @@ def test_corrupt_data_offsets_give_a_clear_error(tmp_path):
 
 
 def test_save_refuses_what_is_not_a_model(tmp_path):
-    with pytest.raises(TypeError, match="expected a chainrule.nn.Module or a chainrule estimator, received dict"):
+    with pytest.raises(
+        TypeError, match="expected a chainrule.nn.Module or a chainrule estimator, received dict"
+    ):
         cr.save({"w": np.ones(2)}, tmp_path / "x")
 
 
-@pytest.mark.filterwarnings("ignore:Stochastic Optimizer. Maximum iterations")  # 30 epochs, on purpose
+@pytest.mark.filterwarnings(
+    "ignore:Stochastic Optimizer. Maximum iterations"
+)  # 30 epochs, on purpose
 def test_estimators_save_and_load_through_chainrule(tmp_path):
     pytest.importorskip("sklearn")
     from sklearn.datasets import load_iris

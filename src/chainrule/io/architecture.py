@@ -92,7 +92,9 @@ def register_module(cls=None, *, name: str | None = None, state_shapes: StateSha
             raise TypeError(f"register_module: expected a Module subclass, received {klass!r}")
         key = name or klass.__name__
         existing = registered_types().get(key)
-        if existing is not None and existing is not klass:
+        redefined = existing is not None and (existing.__module__, existing.__qualname__) == (
+            klass.__module__, klass.__qualname__)  # defined again (a re-run notebook cell)
+        if existing is not None and existing is not klass and not redefined:
             raise ValueError(
                 f"register_module: the type name {key!r} is already taken by {existing!r}"
             )
@@ -134,7 +136,7 @@ def registered_types() -> dict[str, type]:
 
 
 def import_defining_module(module_name, file) -> None:
-    """Import ``module_name`` when it is a module of the chainrule package, so it registers its types.
+    """Import ``module_name`` if it is a module of the chainrule package, so it registers its types.
 
     Names outside chainrule (or private and dunder ones such as ``__main__``)
     are never imported.
@@ -184,7 +186,8 @@ def model_config(model) -> dict:
             json.dumps(config, allow_nan=False)
         except (TypeError, ValueError) as error:
             raise ValueError(
-                f"save: the config of {path} ({name}) is not JSON-serialisable: {error}; received {config!r}"
+                f"save: the config of {path} ({name}) is not JSON-serialisable: {error}; "
+                f"received {config!r}"
             ) from None
         described = {"type": name}
         if not type(module).__module__.startswith("chainrule.nn"):
@@ -256,14 +259,15 @@ def check_architecture(tree, file="architecture") -> None:
             types = registered_types()
         if type_name not in types:
             raise ModelFileError(
-                f"{file}: unknown layer type {type_name!r} at {path}: only chainrule layers and registered "
+                f"{file}: unknown layer type {type_name!r} at {path}: only chainrule layers and "
+                "registered "
                 f"types can be loaded (known: {', '.join(sorted(types))})"
             )
         stack.extend((child, f"{path}.{name}", depth + 1) for name, child in children.items())
 
 
 def _implied_state(node, prefix, path, file, found, open_prefixes) -> None:
-    """Collect the state the configs imply: ``found[key] = (shape, kind)``; prefixes whose state is unknown."""
+    """Collect the implied state, ``found[key] = (shape, kind)``, and prefixes of unknown state."""
     type_name, config, children = _parts(node, path, file)
     shapes = _STATE_SHAPES.get(type_name)
     if shapes is not None and type_name not in CONTAINER_TYPES:
@@ -382,7 +386,8 @@ def _check_children(module, children, path, file, types_by_class):
         actual = types_by_class.get(type(built[child_name]), type(built[child_name]).__name__)
         if actual != child_type:
             raise ModelFileError(
-                f"{file}: architecture mismatch at {path}.{child_name}: the file says {child_type}, "
+                f"{file}: architecture mismatch at {path}.{child_name}: "
+                f"the file says {child_type}, "
                 f"the config builds {actual}"
             )
         _check_children(

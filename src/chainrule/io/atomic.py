@@ -28,7 +28,7 @@ import tempfile
 __all__ = ["atomic_write_bytes", "remove_stale_temporaries", "write_folder"]
 
 _TEMP_TAG = ".chainrule-"
-"""Names of temporaries are ``.<target name>.chainrule-<kind>-<random>``; only these are ever removed."""
+"""Temporaries are named ``.<target name>.chainrule-<kind>-<random>``; only these are removed."""
 
 
 def _temporary_prefix(name: str, kind: str) -> str:
@@ -36,7 +36,7 @@ def _temporary_prefix(name: str, kind: str) -> str:
 
 
 def _write_file(handle, data: bytes) -> None:
-    """Write ``data`` to an open file (a separate step so tests can simulate a failure mid-write)."""
+    """Write ``data`` to an open file (its own step, so tests can make a write fail midway)."""
     view = memoryview(data)
     chunk = 1 << 20
     for start in range(0, len(view), chunk):
@@ -220,7 +220,8 @@ def write_folder(
         foreign = sorted(set(os.listdir(target)) - set(files) - set(replaceable))
         if foreign:
             raise ValueError(
-                f"save: the folder {path} holds files this save does not own ({', '.join(foreign[:5])}); "
+                f"save: the folder {path} holds files this save does not own "
+                f"({', '.join(foreign[:5])}); "
                 "a model folder is replaced as a whole, so save to a new or empty folder"
             )
     try:

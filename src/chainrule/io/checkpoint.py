@@ -37,7 +37,7 @@ __all__ = [
 CHECKPOINT_FORMAT = "chainrule.checkpoint"
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _RESTORE_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError)
-"""What a restore method turns into ModelFileError: a state holding the wrong values may raise any of these."""
+"""What a restore method turns into ModelFileError (a state of wrong values may raise any)."""
 
 
 # ------------------------------------------------------------------ codec
@@ -313,19 +313,19 @@ class Checkpoint:
         self._guarded("the optimizer state", optimizer.load_state_dict, self.optimizer_state)
 
     def restore_generators(self, generators: dict) -> None:
-        """Set each generator of ``generators`` (name → Generator) saved in the file to its saved state."""
+        """Set each generator of ``generators`` (name → Generator) saved here to its state."""
         for name, state in self.rng.items():
             if name in generators:
                 restore_generator(generators[name], state, file=self.path)
 
     def restore_callbacks(self, callbacks) -> None:
-        """Give ``callbacks`` (anything with ``load_state_dict``, such as a CallbackList) their saved states."""
+        """Give ``callbacks`` (anything with ``load_state_dict``, a CallbackList) their states."""
         self._guarded("the callback states", callbacks.load_state_dict, self.callbacks)
 
     def restore(
         self, model, optimizer=None, *, generators: dict | None = None, callbacks=None
     ) -> None:
-        """Restore a run: weights into ``model``, then the optimizer, generators and callbacks given.
+        """Restore a run: weights into ``model``, then the optimizer, generators, callbacks given.
 
         Examples
         --------
@@ -424,7 +424,9 @@ def save_checkpoint(
 
 
 def load_checkpoint(path) -> Checkpoint:
-    """Read a checkpoint written by :func:`save_checkpoint`, every field validated (see :class:`Checkpoint`).
+    """Read a checkpoint written by :func:`save_checkpoint`, every field validated.
+
+    See :class:`Checkpoint` for what it holds.
 
     Raises
     ------

@@ -23,14 +23,14 @@ MAX_JSON_DEPTH = 100
 """The deepest nesting of JSON arrays and objects a loader accepts."""
 
 MAX_MODULES = 10_000
-"""The most modules (layers and containers, counted over the whole tree) an architecture may hold."""
+"""The most modules (layers and containers, over the whole tree) an architecture may hold."""
 
 MAX_NESTING = 32
-"""The deepest nesting of modules (a Sequential inside a Sequential inside ...) an architecture may hold."""
+"""The deepest nesting of modules (a Sequential in a Sequential in ...) an architecture may hold."""
 
 
 class ModelFileError(ValueError):
-    """A model file, checkpoint or estimator folder is unreadable, corrupt, or disagrees with itself.
+    """A model file, checkpoint or estimator folder is unreadable, corrupt, or inconsistent.
 
     The message names the file and what is wrong with it. It is a
     :class:`ValueError`, so ``except ValueError`` also catches it.

@@ -88,7 +88,9 @@ FIELD_KINDS = {
 
 
 def check_fields(fields, kinds: dict[str, str], file, what: str, *, required=()) -> dict:
-    """Check a JSON object read from ``file`` against ``kinds`` (field name → a kind of :data:`FIELD_KINDS`).
+    """Check a JSON object read from ``file`` against ``kinds``.
+
+    ``kinds`` maps each field name to a kind of :data:`FIELD_KINDS`.
 
     Returns ``fields``. Raises ModelFileError naming the file and the field
     when ``fields`` is not an object, lacks a ``required`` field, holds a
@@ -121,7 +123,7 @@ def check_fields(fields, kinds: dict[str, str], file, what: str, *, required=())
 
 
 def save_estimator(path, estimator, model, *, params: dict, fitted: dict) -> str:
-    """Write an estimator folder (network, ``estimator.json``) as one atomic unit; return ``path``."""
+    """Write an estimator folder (network, ``estimator.json``) as one atomic unit."""
     path = os.fspath(path)
     if path.endswith(".safetensors"):
         raise ValueError(
@@ -158,7 +160,8 @@ def _estimator_document(path) -> tuple[dict, str]:
         or not 1 <= version <= ESTIMATOR_VERSION
     ):
         raise ModelFileError(
-            f"{file}: version {version!r} is not one this chainrule reads (1 to {ESTIMATOR_VERSION})"
+            f"{file}: version {version!r} is not one this chainrule reads "
+            f"(1 to {ESTIMATOR_VERSION})"
         )
     return document, file
 
@@ -184,7 +187,7 @@ def read_estimator(path, cls) -> tuple[dict, dict, object, str]:
 
 
 def save(obj, path, **kwargs) -> str:
-    """Save a model (see :func:`~chainrule.io.model.save_model`) or a registered estimator to ``path``."""
+    """Save a model (:func:`~chainrule.io.model.save_model`) or registered estimator to ``path``."""
     if isinstance(obj, tuple(_ESTIMATORS.values())):
         if kwargs:
             raise ValueError(f"save: {', '.join(kwargs)} applies to models, not to estimators")
@@ -193,7 +196,7 @@ def save(obj, path, **kwargs) -> str:
 
 
 def load(path):
-    """Load what :func:`save` wrote: a fitted estimator when ``path`` holds ``estimator.json``, else a model.
+    """Load what :func:`save` wrote: an estimator if ``path`` has ``estimator.json``, else a model.
 
     Raises
     ------

@@ -85,7 +85,7 @@ def parse_json(text, what: str, path, *, max_bytes: int = MAX_JSON_BYTES):
 
 
 def json_bytes(document, *, indent: int | None = None, allow_nan: bool = False) -> bytes:
-    """``document`` as UTF-8 JSON; NaN and infinity (not JSON) only with ``allow_nan``, as Python writes them."""
+    """``document`` as UTF-8 JSON; NaN and infinity (not JSON) only with ``allow_nan``."""
     return (
         json.dumps(document, indent=indent, allow_nan=allow_nan) + ("\n" if indent else "")
     ).encode("utf-8")
@@ -102,7 +102,7 @@ def _safetensors_module():
 
 
 def safetensors_bytes(tensors: dict, metadata: dict) -> bytes:
-    """Serialise ``tensors`` (name → array or Tensor) with string ``metadata`` as safetensors bytes."""
+    """Serialise ``tensors`` (name → array or Tensor) and string ``metadata`` as safetensors."""
     arrays = {
         key: xp.asarray(to_numpy(getattr(value, "data", value)), order="C")  # keeps 0-d
         for key, value in tensors.items()

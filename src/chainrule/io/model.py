@@ -67,7 +67,8 @@ def architecture_document(model, info: dict | None = None) -> dict:
 
     if not isinstance(model, Module):
         raise TypeError(
-            f"save: expected a chainrule.nn.Module or a chainrule estimator, received {type(model).__name__}"
+            "save: expected a chainrule.nn.Module or a chainrule estimator, "
+            f"received {type(model).__name__}"
         )
     float_dtypes = sorted({str(p.dtype) for p in model.parameters() if is_float_dtype(p.dtype)})
     document = {
@@ -212,7 +213,7 @@ def model_from_document(document, tensors: dict, file):
 
 
 def load_weights(model, tensors: dict, file) -> None:
-    """Copy ``tensors`` (``state_dict`` keys → arrays) into ``model``, checking every name, shape and dtype.
+    """Copy ``tensors`` (``state_dict`` keys → arrays) into ``model``, checking each name and shape.
 
     Raises
     ------
@@ -234,7 +235,8 @@ def load_weights(model, tensors: dict, file) -> None:
         held, needed = tensors[key], xp.asarray(value)
         if tuple(held.shape) != tuple(needed.shape):
             problems.append(
-                f"{key} has shape {tuple(held.shape)} but the architecture needs {tuple(needed.shape)}"
+                f"{key} has shape {tuple(held.shape)} but the architecture needs "
+                f"{tuple(needed.shape)}"
             )
         elif (
             is_float_dtype(held.dtype) != is_float_dtype(needed.dtype)
@@ -249,7 +251,7 @@ def load_weights(model, tensors: dict, file) -> None:
 
 
 def load_model(path):
-    """Load a model saved by :func:`save_model` (a folder or a ``.safetensors`` file) or a checkpoint.
+    """Load a model saved by :func:`save_model` (folder or ``.safetensors`` file) or a checkpoint.
 
     The model is rebuilt from the architecture stored with it (no user code
     needed for library layers), its weights are loaded, and it is returned in

@@ -214,4 +214,4 @@ LIBRARY_STATE_SHAPES = {
     "LSTM": _recurrent(4),
     "GRU": _recurrent(3),
 }
-"""Type name → the function giving the state that type's config implies (library layers with state)."""
+"""Type name → the function giving the state its config implies (library layers with state)."""
