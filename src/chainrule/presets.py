@@ -29,8 +29,17 @@ from .io import register_module
 from .tensor import Tensor
 
 __all__ = [
-    "CNN", "CONFIG_DEFAULTS", "LARGE_DATASET", "MLP", "MODEL_CLASSES", "PRESETS", "RecurrentNet", "build_preset", "cnn_layout",
-    "preset_names", "training_defaults",
+    "CNN",
+    "CONFIG_DEFAULTS",
+    "LARGE_DATASET",
+    "MLP",
+    "MODEL_CLASSES",
+    "PRESETS",
+    "RecurrentNet",
+    "build_preset",
+    "cnn_layout",
+    "preset_names",
+    "training_defaults",
 ]
 
 
@@ -39,7 +48,10 @@ def _shape(name, input_shape):
         input_shape = [input_shape]
     shape = [int(s) for s in input_shape]
     if not shape or any(s < 1 for s in shape):
-        raise ValueError(f"{name}: input_shape must be a non-empty list of positive ints, received {input_shape!r}")
+        raise ValueError(
+            f"{name}: input_shape must be a non-empty list of positive ints, "
+            f"received {input_shape!r}"
+        )
     return shape
 
 
@@ -99,8 +111,12 @@ class MLP(nn.Module):
         return self.net(_reshape_input(x, self.input_shape, "MLP"))
 
     def get_config(self) -> dict:
-        return {"input_shape": list(self.input_shape), "num_outputs": self.num_outputs,
-                "hidden": list(self.hidden), "dropout": self.dropout}
+        return {
+            "input_shape": list(self.input_shape),
+            "num_outputs": self.num_outputs,
+            "hidden": list(self.hidden),
+            "dropout": self.dropout,
+        }
 
 
 @register_module
@@ -124,17 +140,29 @@ class CNN(nn.Module):
         BatchNorm after each conv (conv → BatchNorm → ReLU → pool).
     """
 
-    def __init__(self, input_shape, num_outputs: int, channels=(16, 32), kernel_size: int = 3,
-                 hidden: int = 64, dropout: float = 0.0, batch_norm: bool = False):
+    def __init__(
+        self,
+        input_shape,
+        num_outputs: int,
+        channels=(16, 32),
+        kernel_size: int = 3,
+        hidden: int = 64,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+    ):
         super().__init__()
         self.input_shape = _shape("CNN", input_shape)
         if len(self.input_shape) not in (2, 3):
-            raise ValueError(f"CNN: input_shape must be (C, L) or (C, H, W), received {input_shape!r}")
+            raise ValueError(
+                f"CNN: input_shape must be (C, L) or (C, H, W), received {input_shape!r}"
+            )
         self.num_outputs = _positive("CNN", "num_outputs", num_outputs)
         self.channels = [_positive("CNN", "channels", c) for c in channels]
         self.kernel_size = _positive("CNN", "kernel_size", kernel_size)
         if self.kernel_size % 2 == 0:
-            raise ValueError(f"CNN: kernel_size must be odd (for same padding), received {kernel_size}")
+            raise ValueError(
+                f"CNN: kernel_size must be odd (for same padding), received {kernel_size}"
+            )
         self.hidden = _positive("CNN", "hidden", hidden)
         self.dropout = float(dropout)
         if not isinstance(batch_norm, bool):
@@ -147,7 +175,9 @@ class CNN(nn.Module):
         in_channels = self.input_shape[0]
         layers = []
         for out_channels in self.channels:
-            layers.append(conv(in_channels, out_channels, self.kernel_size, padding=self.kernel_size // 2))
+            layers.append(
+                conv(in_channels, out_channels, self.kernel_size, padding=self.kernel_size // 2)
+            )
             if self.batch_norm:
                 layers.append(norm(out_channels))
             layers.append(nn.ReLU())
@@ -166,9 +196,15 @@ class CNN(nn.Module):
         return self.net(_reshape_input(x, self.input_shape, "CNN"))
 
     def get_config(self) -> dict:
-        return {"input_shape": list(self.input_shape), "num_outputs": self.num_outputs,
-                "channels": list(self.channels), "kernel_size": self.kernel_size,
-                "hidden": self.hidden, "dropout": self.dropout, "batch_norm": self.batch_norm}
+        return {
+            "input_shape": list(self.input_shape),
+            "num_outputs": self.num_outputs,
+            "channels": list(self.channels),
+            "kernel_size": self.kernel_size,
+            "hidden": self.hidden,
+            "dropout": self.dropout,
+            "batch_norm": self.batch_norm,
+        }
 
 
 @register_module
@@ -186,12 +222,20 @@ class RecurrentNet(nn.Module):
     num_layers : int
     """
 
-    def __init__(self, input_shape, num_outputs: int, cell: str = "gru", hidden_size: int = 64,
-                 num_layers: int = 1):
+    def __init__(
+        self,
+        input_shape,
+        num_outputs: int,
+        cell: str = "gru",
+        hidden_size: int = 64,
+        num_layers: int = 1,
+    ):
         super().__init__()
         self.input_shape = _shape("RecurrentNet", input_shape)
         if len(self.input_shape) > 3:
-            raise ValueError(f"RecurrentNet: input_shape must have 1 to 3 dimensions, received {input_shape!r}")
+            raise ValueError(
+                f"RecurrentNet: input_shape must have 1 to 3 dimensions, received {input_shape!r}"
+            )
         self.num_outputs = _positive("RecurrentNet", "num_outputs", num_outputs)
         if cell not in ("gru", "lstm"):
             raise ValueError(f"RecurrentNet: cell must be 'gru' or 'lstm', received {cell!r}")
@@ -200,7 +244,9 @@ class RecurrentNet(nn.Module):
         self.num_layers = _positive("RecurrentNet", "num_layers", num_layers)
         self.steps, self.features = self._sequence_shape(self.input_shape)
         layer = nn.GRU if cell == "gru" else nn.LSTM
-        self.rnn = layer(self.features, self.hidden_size, num_layers=self.num_layers, batch_first=True)
+        self.rnn = layer(
+            self.features, self.hidden_size, num_layers=self.num_layers, batch_first=True
+        )
         self.head = nn.Linear(self.hidden_size, self.num_outputs)
 
     @staticmethod
@@ -227,39 +273,79 @@ class RecurrentNet(nn.Module):
         return self.head(output[:, -1, :])
 
     def get_config(self) -> dict:
-        return {"input_shape": list(self.input_shape), "num_outputs": self.num_outputs, "cell": self.cell,
-                "hidden_size": self.hidden_size, "num_layers": self.num_layers}
+        return {
+            "input_shape": list(self.input_shape),
+            "num_outputs": self.num_outputs,
+            "cell": self.cell,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+        }
 
 
 MODEL_CLASSES = (MLP, CNN, RecurrentNet)
 """The preset classes; each registers itself with :func:`chainrule.io.register_module`."""
 
 LARGE_DATASET = 20_000
-"""Training sets with at least this many samples get a preset's ``large_epochs`` instead of ``epochs``."""
+"""Training sets with at least this many samples get a preset's ``large_epochs``, not ``epochs``."""
 
 PRESETS = {
-    "mlp": {"epochs": 200, "large_epochs": 30, "lr": 1e-3, "optimizer": "adam", "batch_size": 64,
-            "schedule": "cosine",
-            "description": "Flatten → Linear 512 → ReLU → Dropout 0.5 → Linear 256 → ReLU → Dropout 0.5 → Linear"},
-    "cnn": {"epochs": 40, "large_epochs": 6, "lr": 2e-3, "optimizer": "adam", "batch_size": 64,
-            "schedule": "cosine",
-            "description": "1-3 blocks conv (same) → BatchNorm → ReLU → MaxPool 2 with 32, 64, 128 channels "
-                           "(kernel 5 for (C, L) signals, 3×3 for images) → Linear 128 → ReLU → Dropout 0.3 "
-                           "→ Linear"},
-    "gru": {"epochs": 60, "large_epochs": 5, "lr": 3e-3, "optimizer": "adam", "batch_size": 32,
-            "schedule": "cosine", "clip_grad_norm": 1.0,
-            "description": "GRU(64) over the signal's steps or the image's rows → Linear"},
-    "lstm": {"epochs": 60, "large_epochs": 5, "lr": 3e-3, "optimizer": "adam", "batch_size": 32,
-             "schedule": "cosine", "clip_grad_norm": 1.0,
-             "description": "LSTM(64) over the signal's steps or the image's rows → Linear"},
+    "mlp": {
+        "epochs": 200,
+        "large_epochs": 30,
+        "lr": 1e-3,
+        "optimizer": "adam",
+        "batch_size": 64,
+        "schedule": "cosine",
+        "description": "Flatten → Linear 512 → ReLU → Dropout 0.5 → Linear 256 → ReLU → "
+        "Dropout 0.5 → Linear",
+    },
+    "cnn": {
+        "epochs": 40,
+        "large_epochs": 6,
+        "lr": 2e-3,
+        "optimizer": "adam",
+        "batch_size": 64,
+        "schedule": "cosine",
+        "description": "1-3 blocks conv (same) → BatchNorm → ReLU → MaxPool 2 with 32, 64, "
+        "128 channels "
+        "(kernel 5 for (C, L) signals, 3×3 for images) → Linear 128 → ReLU → Dropout 0.3 "
+        "→ Linear",
+    },
+    "gru": {
+        "epochs": 60,
+        "large_epochs": 5,
+        "lr": 3e-3,
+        "optimizer": "adam",
+        "batch_size": 32,
+        "schedule": "cosine",
+        "clip_grad_norm": 1.0,
+        "description": "GRU(64) over the signal's steps or the image's rows → Linear",
+    },
+    "lstm": {
+        "epochs": 60,
+        "large_epochs": 5,
+        "lr": 3e-3,
+        "optimizer": "adam",
+        "batch_size": 32,
+        "schedule": "cosine",
+        "clip_grad_norm": 1.0,
+        "description": "LSTM(64) over the signal's steps or the image's rows → Linear",
+    },
 }
 """Training defaults per preset: ``epochs`` (training sets under :data:`LARGE_DATASET` samples),
 ``large_epochs`` (larger ones), ``lr``, ``optimizer``, ``batch_size``, ``schedule`` (``'cosine'``:
 the learning rate follows a half cosine from ``lr`` towards 0 over the run; ``'constant'``) and,
-for the recurrent presets, ``clip_grad_norm`` (gradient-norm clipping, against exploding gradients)."""
+for the recurrent presets, ``clip_grad_norm`` (gradient-norm clipping, against exploding
+gradients)."""
 
 
-CONFIG_DEFAULTS = {"epochs": 40, "lr": 2e-3, "optimizer": "adam", "batch_size": 64, "schedule": "constant"}
+CONFIG_DEFAULTS = {
+    "epochs": 40,
+    "lr": 2e-3,
+    "optimizer": "adam",
+    "batch_size": 64,
+    "schedule": "constant",
+}
 """Training defaults for a model given as an architecture JSON rather than a preset."""
 
 
@@ -285,12 +371,19 @@ def training_defaults(name: str, num_train: int) -> dict:
     if name is None:
         return {**CONFIG_DEFAULTS, "clip_grad_norm": None}
     if name not in PRESETS:
-        raise ValueError(f"training_defaults: unknown preset {name!r}; expected one of {preset_names()} or None")
+        raise ValueError(
+            f"training_defaults: unknown preset {name!r}; expected one of {preset_names()} or None"
+        )
     preset = PRESETS[name]
     large = int(num_train) >= LARGE_DATASET
-    return {"epochs": preset["large_epochs"] if large else preset["epochs"], "lr": preset["lr"],
-            "optimizer": preset["optimizer"], "batch_size": preset["batch_size"],
-            "schedule": preset.get("schedule", "constant"), "clip_grad_norm": preset.get("clip_grad_norm")}
+    return {
+        "epochs": preset["large_epochs"] if large else preset["epochs"],
+        "lr": preset["lr"],
+        "optimizer": preset["optimizer"],
+        "batch_size": preset["batch_size"],
+        "schedule": preset.get("schedule", "constant"),
+        "clip_grad_norm": preset.get("clip_grad_norm"),
+    }
 
 
 def cnn_layout(spatial) -> tuple[list[int], int]:
@@ -304,12 +397,19 @@ def cnn_layout(spatial) -> tuple[list[int], int]:
     while blocks < 3 and side >= 7:
         side //= 2
         blocks += 1
-    channels = [32 * 2 ** i for i in range(max(blocks, 1))]
+    channels = [32 * 2**i for i in range(max(blocks, 1))]
     return channels, 5 if len(spatial) == 1 else 3
 
 
-def build_preset(name: str, input_shape, num_outputs: int, image_shape=None, *, hidden=None,
-                 dropout: float | None = None) -> nn.Module:
+def build_preset(
+    name: str,
+    input_shape,
+    num_outputs: int,
+    image_shape=None,
+    *,
+    hidden=None,
+    dropout: float | None = None,
+) -> nn.Module:
     """Build preset ``name`` for samples of ``input_shape`` and ``num_outputs`` outputs.
 
     ``image_shape`` (a data set's channels-first layout, e.g. (1, 8, 8) for
@@ -332,32 +432,56 @@ def build_preset(name: str, input_shape, num_outputs: int, image_shape=None, *, 
     [8, 8]
     """
     if name not in PRESETS:
-        raise ValueError(f"model preset: unknown preset {name!r}; expected one of {preset_names()} or a config .json")
+        raise ValueError(
+            f"model preset: unknown preset {name!r}; expected one of {preset_names()} "
+            "or a config .json"
+        )
     if dropout is not None and not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
         raise ValueError(f"model preset: dropout must be a number in [0, 1), received {dropout!r}")
     hidden = None if hidden is None else [_positive(name, "hidden", h) for h in hidden]
     spatial = list(image_shape) if image_shape else list(input_shape)
     if name == "mlp":
-        return MLP(list(input_shape), num_outputs, hidden=hidden or [512, 256],
-                   dropout=0.5 if dropout is None else dropout)
+        return MLP(
+            list(input_shape),
+            num_outputs,
+            hidden=hidden or [512, 256],
+            dropout=0.5 if dropout is None else dropout,
+        )
     if name == "cnn":
         if hidden is not None and len(hidden) != 1:
-            raise ValueError(f"model preset cnn: hidden takes one width (its hidden Linear layer), "
-                             f"received {hidden}")
+            raise ValueError(
+                f"model preset cnn: hidden takes one width (its hidden Linear layer), "
+                f"received {hidden}"
+            )
         if len(spatial) == 1:
             spatial = [1, spatial[0]]  # a flat feature vector as a one-channel signal
         channels, kernel_size = cnn_layout(spatial[1:])
-        return CNN(spatial, num_outputs, channels=channels, kernel_size=kernel_size,
-                   hidden=hidden[0] if hidden else 128, dropout=0.3 if dropout is None else dropout,
-                   batch_norm=True)
+        return CNN(
+            spatial,
+            num_outputs,
+            channels=channels,
+            kernel_size=kernel_size,
+            hidden=hidden[0] if hidden else 128,
+            dropout=0.3 if dropout is None else dropout,
+            batch_norm=True,
+        )
     if dropout is not None:
-        raise ValueError(f"model preset {name}: the recurrent presets have no dropout; "
-                         f"received dropout={dropout}")
+        raise ValueError(
+            f"model preset {name}: the recurrent presets have no dropout; "
+            f"received dropout={dropout}"
+        )
     if hidden is not None and len(set(hidden)) != 1:
-        raise ValueError(f"model preset {name}: hidden gives one size per stacked layer, all "
-                         f"equal, received {hidden}")
-    return RecurrentNet(spatial, num_outputs, cell=name, hidden_size=hidden[0] if hidden else 64,
-                        num_layers=len(hidden) if hidden else 1)
+        raise ValueError(
+            f"model preset {name}: hidden gives one size per stacked layer, all "
+            f"equal, received {hidden}"
+        )
+    return RecurrentNet(
+        spatial,
+        num_outputs,
+        cell=name,
+        hidden_size=hidden[0] if hidden else 64,
+        num_layers=len(hidden) if hidden else 1,
+    )
 
 
 def preset_names_help() -> str:

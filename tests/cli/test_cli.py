@@ -44,8 +44,17 @@ def test_evaluate_json_matches_metrics(trained_run, capsys):
 
 def test_resume_continues_from_checkpoint(trained_run, tmp_path, capsys):
     out = tmp_path / "resumed"
-    code, text, _ = run(capsys, "train", "--epochs", "3", "--resume", str(trained_run / "checkpoint.safetensors"),
-                        "--out", str(out), "--no-progress")
+    code, text, _ = run(
+        capsys,
+        "train",
+        "--epochs",
+        "3",
+        "--resume",
+        str(trained_run / "checkpoint.safetensors"),
+        "--out",
+        str(out),
+        "--no-progress",
+    )
     assert code == 0
     assert "Epoch 3/3" in text and "Epoch 1/3" not in text
     assert json.loads((out / "metrics.json").read_text())["epochs"] == 3
@@ -66,7 +75,15 @@ def test_predict_prints_labels(trained_run, tmp_path, capsys, suffix):
     assert code == 0
     labels = [int(line) for line in out.split()]
     assert len(labels) == 5 and all(0 <= v < 10 for v in labels)
-    code, _, _ = run(capsys, "predict", str(trained_run), str(path), "--no-preprocess", "--out", str(tmp_path / "p.npy"))
+    code, _, _ = run(
+        capsys,
+        "predict",
+        str(trained_run),
+        str(path),
+        "--no-preprocess",
+        "--out",
+        str(tmp_path / "p.npy"),
+    )
     assert code == 0 and np.load(tmp_path / "p.npy").tolist() == [str(v) for v in labels]
 
 
@@ -107,8 +124,19 @@ def test_gradcheck_on_model(trained_run, capsys):
 @pytest.mark.parametrize("preset", ["mlp", "cnn", "gru", "lstm"])
 def test_each_preset_trains_one_epoch(tmp_path, capsys, preset):
     out = tmp_path / preset
-    code, text, err = run(capsys, "train", "--data", "xor", "--model", preset, "--epochs", "1",
-                          "--out", str(out), "--no-progress")
+    code, text, err = run(
+        capsys,
+        "train",
+        "--data",
+        "xor",
+        "--model",
+        preset,
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        "--no-progress",
+    )
     assert code == 0, err
     assert "test_accuracy" in text
     import chainrule
@@ -118,31 +146,67 @@ def test_each_preset_trains_one_epoch(tmp_path, capsys, preset):
 
 
 def test_cnn_preset_on_images(tmp_path, capsys):
-    code, _, err = run(capsys, "train", "--model", "cnn", "--epochs", "1", "--batch-size", "128",
-                       "--out", str(tmp_path / "r"), "--no-progress")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--model",
+        "cnn",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "128",
+        "--out",
+        str(tmp_path / "r"),
+        "--no-progress",
+    )
     assert code == 0, err
 
 
 def test_train_from_config_json(tmp_path, capsys):
-    config = {"type": "Sequential", "config": {}, "children": {
-        "0": {"type": "Linear", "config": {"in_features": 64, "out_features": 10}, "children": {}}}}
+    config = {
+        "type": "Sequential",
+        "config": {},
+        "children": {
+            "0": {
+                "type": "Linear",
+                "config": {"in_features": 64, "out_features": 10},
+                "children": {},
+            }
+        },
+    }
     path = tmp_path / "arch.json"
     path.write_text(json.dumps(config))
-    code, _, err = run(capsys, "train", "--model", str(path), "--epochs", "1", "--out", str(tmp_path / "r"),
-                       "--no-progress", "--optimizer", "sgd", "--lr", "0.1")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--model",
+        str(path),
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path / "r"),
+        "--no-progress",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.1",
+    )
     assert code == 0, err
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["train", "--data", "no-such-set"], "unknown dataset"),
-    (["train", "--epochs", "0"], "positive integer"),
-    (["train", "--optimizer", "lbfgs"], "invalid choice"),
-    (["train", "--model", "transformer"], "--model"),
-    (["evaluate", "/no/such/run"], "no model or run folder"),
-    (["predict", "/no/such/model", "x.npy"], "no model or run folder"),
-    (["inspect", "/no/such/model"], "no model or run folder"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["train", "--data", "no-such-set"], "unknown dataset"),
+        (["train", "--epochs", "0"], "positive integer"),
+        (["train", "--optimizer", "lbfgs"], "invalid choice"),
+        (["train", "--model", "transformer"], "--model"),
+        (["evaluate", "/no/such/run"], "no model or run folder"),
+        (["predict", "/no/such/model", "x.npy"], "no model or run folder"),
+        (["inspect", "/no/such/model"], "no model or run folder"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_errors_are_one_line_exit_2(capsys, argv, fragment):
     code, _, err = run(capsys, *argv)
     assert code == 2
@@ -178,8 +242,9 @@ def test_failed_run_keeps_the_good_model(trained_run, tmp_path, capsys, monkeypa
     out = tmp_path / "run"
     shutil.copytree(trained_run, out)
     before = (out / "model" / "model.safetensors").read_bytes()
-    code, _, err = run(capsys, "train", "--out", str(out), "--epochs", "1", "--no-progress",
-                       "--overwrite")
+    code, _, err = run(
+        capsys, "train", "--out", str(out), "--epochs", "1", "--no-progress", "--overwrite"
+    )
     assert code == 2 and "simulated crash" in err
     assert (out / "model" / "model.safetensors").read_bytes() == before
 
@@ -191,8 +256,13 @@ def test_help_for_every_command(capsys):
 
 
 def test_python_dash_m_help():
-    result = subprocess.run([sys.executable, "-m", "chainrule", "--help"], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0
     assert "train" in result.stdout and "gradcheck" in result.stdout
 
@@ -218,5 +288,7 @@ def test_predict_refuses_wrong_sizes_and_nan(trained_run, tmp_path, capsys):
     assert code == 2 and "1 NaN or infinite value; the first is at record 1, position (5,)" in err
     good = tmp_path / "good.npy"
     np.save(good, np.zeros((2, 64), dtype=np.float32))
-    code, _, err = run(capsys, "predict", str(trained_run), str(good), "--out", str(tmp_path / "nowhere" / "p.csv"))
+    code, _, err = run(
+        capsys, "predict", str(trained_run), str(good), "--out", str(tmp_path / "nowhere" / "p.csv")
+    )
     assert code == 2 and "does not exist" in err and ".tmp" not in err

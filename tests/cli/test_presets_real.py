@@ -33,8 +33,9 @@ def _available(name):
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-@pytest.mark.parametrize(("data", "preset", "target", "reference"), TARGETS,
-                         ids=[f"{d}-{m}" for d, m, _, _ in TARGETS])
+@pytest.mark.parametrize(
+    ("data", "preset", "target", "reference"), TARGETS, ids=[f"{d}-{m}" for d, m, _, _ in TARGETS]
+)
 def test_preset_reaches_target(tmp_path, capsys, data, preset, target, reference):
     if not _available(data):
         pytest.skip(f"{data} is not available on this machine (see 'chainrule datasets')")
@@ -46,6 +47,9 @@ def test_preset_reaches_target(tmp_path, capsys, data, preset, target, reference
     assert metrics["seed"] == 0 and metrics["model"] == preset
     assert metrics["test_accuracy"] >= target, (
         f"{data}/{preset}: test accuracy {metrics['test_accuracy']:.4f} < target {target} "
-        f"({reference or 'no published figure'}); {metrics['epochs']} epochs in {metrics['train_time_s']:.0f} s"
+        f"({reference or 'no published figure'}); {metrics['epochs']} epochs in "
+        f"{metrics['train_time_s']:.0f} s"
     )
-    assert metrics["train_time_s"] < 15 * 60, f"{data}/{preset} took {metrics['train_time_s']:.0f} s (> 15 min)"
+    assert metrics["train_time_s"] < 15 * 60, (
+        f"{data}/{preset} took {metrics['train_time_s']:.0f} s (> 15 min)"
+    )

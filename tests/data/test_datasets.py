@@ -65,7 +65,10 @@ def test_tabular_sets_standardised_with_train_statistics(name):
     assert bundle.feature_mean.shape == bundle.input_shape
     raw = load(name, standardize=False)
     np.testing.assert_allclose(
-        (raw.X_test - bundle.feature_mean) / bundle.feature_scale, bundle.X_test, rtol=1e-5, atol=1e-5
+        (raw.X_test - bundle.feature_mean) / bundle.feature_scale,
+        bundle.X_test,
+        rtol=1e-5,
+        atol=1e-5,
     )
 
 
@@ -183,8 +186,17 @@ def test_list_datasets_and_available():
     infos = datasets.list_datasets()
     names = [info.name for info in infos]
     assert names[0] == datasets.DEFAULT_DATASET
-    for expected in ("digits", "iris", "wine", "breast-cancer", "mnist1d", "fashion-mnist",
-                     "xor", "spirals", "sine"):
+    for expected in (
+        "digits",
+        "iris",
+        "wine",
+        "breast-cancer",
+        "mnist1d",
+        "fashion-mnist",
+        "xor",
+        "spirals",
+        "sine",
+    ):
         assert expected in names
     for info in infos:
         assert info.description and info.source and info.task in ("classification", "regression")

@@ -60,11 +60,15 @@ def write_mnist_folder(folder, n_train=12, n_test=5, gz=True, labels=None):
     suffix = ".gz" if gz else ""
     if labels is None:
         labels = np.arange(10, dtype=np.uint8)
-    write_idx(folder / f"train-images-idx3-ubyte{suffix}",
-              rng.integers(0, 256, (n_train, 4, 4)).astype(np.uint8))
+    write_idx(
+        folder / f"train-images-idx3-ubyte{suffix}",
+        rng.integers(0, 256, (n_train, 4, 4)).astype(np.uint8),
+    )
     write_idx(folder / f"train-labels-idx1-ubyte{suffix}", np.resize(labels, n_train))
-    write_idx(folder / f"t10k-images-idx3-ubyte{suffix}",
-              rng.integers(0, 256, (n_test, 4, 4)).astype(np.uint8))
+    write_idx(
+        folder / f"t10k-images-idx3-ubyte{suffix}",
+        rng.integers(0, 256, (n_test, 4, 4)).astype(np.uint8),
+    )
     write_idx(folder / f"t10k-labels-idx1-ubyte{suffix}", np.resize(labels, n_test))
 
 
@@ -73,7 +77,10 @@ def test_idx_folder_loads_as_images(tmp_path, gz):
     write_mnist_folder(tmp_path / "mini", gz=gz)
     bundle = load(tmp_path / "mini")
     assert bundle.X_train.shape == (12, 1, 4, 4) and bundle.X_test.shape == (5, 1, 4, 4)
-    assert bundle.X_train.dtype == np.float32 and 0 <= bundle.X_train.min() <= bundle.X_train.max() <= 1
+    assert (
+        bundle.X_train.dtype == np.float32
+        and 0 <= bundle.X_train.min() <= bundle.X_train.max() <= 1
+    )
     assert bundle.y_train.dtype == np.int64 and bundle.num_classes == 10
     assert bundle.image_shape == (1, 4, 4) and bundle.input_shape == (1, 4, 4)
     raw = read_idx(next((tmp_path / "mini").glob("train-images*")))
@@ -172,7 +179,9 @@ def test_csv_non_numeric_feature_names_column_and_row(tmp_path):
 
 def test_csv_nan_and_ragged_rows(tmp_path):
     path = tmp_path / "nan.csv"
-    path.write_text("x1,x2,target\n" + "\n".join(f"{i},{'nan' if i == 7 else i},{i % 2}" for i in range(10)))
+    path.write_text(
+        "x1,x2,target\n" + "\n".join(f"{i},{'nan' if i == 7 else i},{i % 2}" for i in range(10))
+    )
     with pytest.raises(ValueError, match="1 NaN or infinite value"):
         load(path)
     path.write_text("1,2,0\n3,4\n")
@@ -195,8 +204,14 @@ def test_npz_with_and_without_test_arrays(tmp_path):
     bundle = load(tmp_path / "split.npz", seed=0)
     assert bundle.class_names == ["10", "20"] and bundle.num_classes == 2
     assert len(bundle.X_train) == 40 and np.bincount(bundle.y_test).tolist() == [5, 5]
-    np.savez(tmp_path / "given.npz", X=X, y=np.arange(50) % 2, X_test=X[:7], y_test=np.arange(7) % 2,
-             class_names=np.array(["no", "yes"]))
+    np.savez(
+        tmp_path / "given.npz",
+        X=X,
+        y=np.arange(50) % 2,
+        X_test=X[:7],
+        y_test=np.arange(7) % 2,
+        class_names=np.array(["no", "yes"]),
+    )
     bundle = load(tmp_path / "given.npz")
     assert len(bundle.X_train) == 50 and len(bundle.X_test) == 7
     assert bundle.class_names == ["no", "yes"]
@@ -215,8 +230,10 @@ def test_npz_errors(tmp_path):
     X = np.ones((6, 2))
     X[4, 1] = np.inf
     np.savez(tmp_path / "inf.npz", X=X, y=np.arange(6) % 2, X_test=X, y_test=np.arange(6) % 2)
-    with pytest.raises(NonFiniteValueError,
-                       match=r"array 'X' holds 1 NaN or infinite value; the first is at record 4"):
+    with pytest.raises(
+        NonFiniteValueError,
+        match=r"array 'X' holds 1 NaN or infinite value; the first is at record 4",
+    ):
         load(tmp_path / "inf.npz")
     np.savez(tmp_path / "obj.npz", X=np.array([object(), object()], dtype=object), y=np.arange(2))
     with pytest.raises(ValueError, match="without pickle"):

@@ -15,8 +15,10 @@ import math
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
+from ..optim import OPTIMIZERS
 from ..train import Callback
 from . import _run
 from ._common import (
@@ -42,7 +44,6 @@ from ._common import (
 DIVERGENCE_FACTOR = 100.0
 """An epoch whose mean training loss exceeds this many times the run's first batch loss diverged."""
 
-OPTIMIZER_NAMES = ["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 
 _hidden_sizes = argument(lambda text: [int(v) for v in text.split(",")],
                          lambda v: len(v) > 0 and all(h >= 1 for h in v),
@@ -94,7 +95,7 @@ def add_parser(subparsers):
     p.add_argument("--batch-size", type=positive_int,
                    help="mini-batch size (default: the preset's)")
     p.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
-    p.add_argument("--optimizer", choices=OPTIMIZER_NAMES,
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
                    help="optimizer (default: the preset's, adam); sgd uses momentum 0.9")
     p.add_argument("--weight-decay", type=_weight_decay, metavar="L2",
                    help="weight decay of the optimizer (default: the optimizer's own)")
@@ -238,16 +239,16 @@ def _init_from(model, config) -> None:
 
 
 def _make_optimizer(name, params, lr, weight_decay):
-    from .. import optim
+    """The library's optimizer ``name`` (:func:`chainrule.optim.get_optimizer`); sgd with
+    momentum 0.9."""
+    from ..optim import get_optimizer
 
-    classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
-               "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
     kwargs = {"lr": lr}
     if name == "sgd":
         kwargs["momentum"] = 0.9
     if weight_decay is not None:
         kwargs["weight_decay"] = weight_decay
-    return classes[name](params, **kwargs)
+    return get_optimizer(name, params, **kwargs)
 
 
 def _default_out(data, model_name):
@@ -519,7 +520,9 @@ def _train(plan: _Plan, staging: str) -> int:
           f"{config['batch_size']}, seed {config['seed']}, {threads_text(config['threads'])}")
     print(f"run folder: {out}" + (f" (resuming from {resume['checkpoint']})" if resume else ""))
     started = time.perf_counter()
-    with blas_threads(config["threads"]):
+    with blas_threads(config["threads"]), warnings.catch_warnings():
+        # NumPy's overflow warnings of a diverging run: the divergence guard reports it, once
+        warnings.simplefilter("ignore", RuntimeWarning)
         history = training.fit(
             model, (bundle.X_train, bundle.y_train), loss=plan.loss, optimizer=plan.optimizer,
             epochs=config["epochs"], batch_size=config["batch_size"],

@@ -537,8 +537,14 @@ class CSVLogger(Callback):
         append = (self.append or resuming) and os.path.isfile(self.path) and os.path.getsize(self.path) > 0
         if append:
             with open(self.path, newline="") as handle:
-                header = next(csv.reader(handle, delimiter=self.separator), None)
+                rows = list(csv.reader(handle, delimiter=self.separator))
+            header = rows[0] if rows else None
             self._keys = header[1:] if header else None
+            if resuming:  # rows of epochs after the checkpoint's (written before it committed)
+                kept = [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) < self.trainer.initial_epoch]
+                if len(kept) != len(rows) - 1:
+                    with open(self.path, "w", newline="") as handle:
+                        csv.writer(handle, delimiter=self.separator).writerows([header, *kept])
         else:
             self._keys = None
         self._handle = open(self.path, "a" if append else "w", newline="")  # noqa: SIM115 - closed in on_train_end

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._bundle import DatasetBundle, DatasetInfo
+from .bundled import SKLEARN_SETS, load_sklearn_set, sklearn_available
 from .errors import (
     DEFAULT_MAX_BYTES,
     DataContentError,
@@ -42,7 +43,6 @@ from .errors import (
     DataTooLargeError,
     NonFiniteValueError,
 )
-from .bundled import SKLEARN_SETS, load_sklearn_set, sklearn_available
 from .files import (
     FASHION_MNIST_CLASSES,
     csv_layout,
@@ -109,8 +109,10 @@ def _fashion_check():
     folder = find_fashion_mnist()
     if folder is not None:
         return True, f"found in {folder}"
-    return False, ("IDX files not found: apt-get install dataset-fashion-mnist, or set "
-                   "CHAINRULE_DATA / pass root=FOLDER")
+    return False, (
+        "IDX files not found: apt-get install dataset-fashion-mnist, or set "
+        "CHAINRULE_DATA / pass root=FOLDER"
+    )
 
 
 def _generated_check():
@@ -127,31 +129,55 @@ def _sklearn_entry(name):
 
 
 _REGISTRY = {name: _sklearn_entry(name) for name in SKLEARN_SETS}
-_REGISTRY.update({
-    "mnist1d": _Entry(
-        load_mnist1d, "classification",
-        "MNIST-1D: 10 classes of 1-D signals of length 40 (4000 train / 1000 test)",
-        "Greydanus (2020), arXiv:2011.14439; generated offline from the seed", _generated_check),
-    "fashion-mnist": _Entry(
-        load_fashion_mnist, "classification",
-        "Fashion-MNIST: 28x28 grey clothing images, 10 classes (60000 train / 10000 test)",
-        "Xiao, Rasul & Vollgraf (2017), Zalando Research; IDX files on disk", _fashion_check),
-    "xor": _Entry(load_xor, "classification",
-                  "XOR: 2-D points around (±1, ±1), 2 classes (400 samples)",
-                  "generated from the seed", _generated_check),
-    "spirals": _Entry(load_spirals, "classification",
-                      "Spirals: 3 interleaved 2-D spiral arms (600 samples)",
-                      "generated from the seed", _generated_check),
-    "sine": _Entry(load_sine, "regression",
-                   "Sine: y = sin(x) + noise, x in [-π, π] (500 samples)",
-                   "generated from the seed", _generated_check),
-})
+_REGISTRY.update(
+    {
+        "mnist1d": _Entry(
+            load_mnist1d,
+            "classification",
+            "MNIST-1D: 10 classes of 1-D signals of length 40 (4000 train / 1000 test)",
+            "Greydanus (2020), arXiv:2011.14439; generated offline from the seed",
+            _generated_check,
+        ),
+        "fashion-mnist": _Entry(
+            load_fashion_mnist,
+            "classification",
+            "Fashion-MNIST: 28x28 grey clothing images, 10 classes (60000 train / 10000 test)",
+            "Xiao, Rasul & Vollgraf (2017), Zalando Research; IDX files on disk",
+            _fashion_check,
+        ),
+        "xor": _Entry(
+            load_xor,
+            "classification",
+            "XOR: 2-D points around (±1, ±1), 2 classes (400 samples)",
+            "generated from the seed",
+            _generated_check,
+        ),
+        "spirals": _Entry(
+            load_spirals,
+            "classification",
+            "Spirals: 3 interleaved 2-D spiral arms (600 samples)",
+            "generated from the seed",
+            _generated_check,
+        ),
+        "sine": _Entry(
+            load_sine,
+            "regression",
+            "Sine: y = sin(x) + noise, x in [-π, π] (500 samples)",
+            "generated from the seed",
+            _generated_check,
+        ),
+    }
+)
 
 _ALIASES = {
-    "breast_cancer": "breast-cancer", "breastcancer": "breast-cancer",
-    "mnist-1d": "mnist1d", "mnist_1d": "mnist1d",
-    "fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist",
-    "spiral": "spirals", "sin": "sine",
+    "breast_cancer": "breast-cancer",
+    "breastcancer": "breast-cancer",
+    "mnist-1d": "mnist1d",
+    "mnist_1d": "mnist1d",
+    "fashion_mnist": "fashion-mnist",
+    "fashionmnist": "fashion-mnist",
+    "spiral": "spirals",
+    "sin": "sine",
 }
 
 _TASKS = ("classification", "regression")
@@ -272,7 +298,9 @@ def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None
     if task is not None and task not in _TASKS:
         raise ValueError(f"load: task must be 'classification' or 'regression', received {task!r}")
     if not isinstance(name_or_path, (str, Path)):
-        raise TypeError(f"load: expected a dataset name or a path, received {type(name_or_path).__name__}")
+        raise TypeError(
+            f"load: expected a dataset name or a path, received {type(name_or_path).__name__}"
+        )
     if mmap or is_npy_source(name_or_path):
         bundle = _load_npy(name_or_path, mmap, task, test_size, standardize, test_data, options)
         if split is None:
@@ -296,16 +324,22 @@ def load(name_or_path: str | Path = DEFAULT_DATASET, *, split: str | None = None
     if name is not None:
         entry = _REGISTRY[name]
         if test_data is not None:
-            raise ValueError(f"load: dataset {name!r} has its own test split; test_data applies "
-                             "to .csv and .npz files")
+            raise ValueError(
+                f"load: dataset {name!r} has its own test split; test_data applies "
+                "to .csv and .npz files"
+            )
         if max_bytes is not None and name != "fashion-mnist":
             kwargs.pop("max_bytes")  # only file loaders read files
         if root is not None:
             if name != "fashion-mnist":
-                raise TypeError(f"load: dataset {name!r} does not read files; root applies to fashion-mnist")
+                raise TypeError(
+                    f"load: dataset {name!r} does not read files; root applies to fashion-mnist"
+                )
             kwargs["root"] = root
         if task is not None and task != entry.task:
-            raise ValueError(f"load: dataset {name!r} is a {entry.task} set, received task={task!r}")
+            raise ValueError(
+                f"load: dataset {name!r} is a {entry.task} set, received task={task!r}"
+            )
         bundle = _call_loader(name, entry.loader, kwargs)
     else:
         bundle = _load_path(Path(name_or_path).expanduser(), task, kwargs, str(name_or_path))
@@ -342,8 +376,10 @@ def _load_path(path: Path, task, kwargs: dict, given: str):
         )
     if path.is_dir():
         if "test_path" in kwargs:
-            raise ValueError(f"load: {given!r} is a folder of IDX files with its own test split; "
-                             "test_data applies to .csv and .npz files")
+            raise ValueError(
+                f"load: {given!r} is a folder of IDX files with its own test split; "
+                "test_data applies to .csv and .npz files"
+            )
         kwargs = {k: v for k, v in kwargs.items() if k not in ("seed", "test_size")}
         return _call_loader(str(path), _bind(load_idx_folder, path), dict(kwargs, task=task))
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
@@ -358,6 +394,7 @@ def _load_path(path: Path, task, kwargs: dict, given: str):
 
 def _bind(function, path):
     """The loader with the path bound, keeping the keyword signature for option checks."""
+
     def loader(**kwargs):
         return function(path, **kwargs)
 

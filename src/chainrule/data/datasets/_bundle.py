@@ -41,8 +41,12 @@ class DatasetInfo:
 
     def as_dict(self) -> dict:
         return {
-            "name": self.name, "task": self.task, "description": self.description,
-            "source": self.source, "available": self.available, "note": self.note,
+            "name": self.name,
+            "task": self.task,
+            "description": self.description,
+            "source": self.source,
+            "available": self.available,
+            "note": self.note,
         }
 
 
@@ -114,7 +118,7 @@ class DatasetBundle:
 
     @property
     def num_outputs(self) -> int:
-        """Units a model's last layer needs: ``num_classes``, or the number of regression targets."""
+        """Units a model's last layer needs: ``num_classes``, or the number of targets."""
         if self.task == "classification":
             return int(self.num_classes)
         return int(self.y_train.shape[1])
@@ -186,8 +190,20 @@ def infer_task(y) -> str:
 
 
 def finalize(
-    name, X_train, y_train, X_test, y_test, *, task, num_classes=None, image_shape=None,
-    feature_names=None, class_names=None, description="", source="", standardize=False,
+    name,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    *,
+    task,
+    num_classes=None,
+    image_shape=None,
+    feature_names=None,
+    class_names=None,
+    description="",
+    source="",
+    standardize=False,
 ) -> DatasetBundle:
     """Validate and convert arrays into a :class:`DatasetBundle`.
 
@@ -203,7 +219,9 @@ def finalize(
         if X.dtype.kind not in "biuf":
             raise TypeError(f"{name}: {label} must be numeric, received dtype {X.dtype}")
         if X.ndim < 2:
-            raise ValueError(f"{name}: {label} must have shape (N, features...), received {X.shape}")
+            raise ValueError(
+                f"{name}: {label} must have shape (N, features...), received {X.shape}"
+            )
     for label, X in (("training", X_train), ("test", X_test)):
         if len(X) == 0:
             raise DataContentError(name, f"the {label} split is empty")
@@ -229,7 +247,8 @@ def finalize(
         for label, y in (("y_train", y_train), ("y_test", y_test)):
             if y.ndim > 2 or (y.ndim == 2 and y.shape[1] != 1):
                 raise ValueError(
-                    f"{name}: classification labels {label} must have shape (N,), received {y.shape}"
+                    f"{name}: classification labels {label} must have shape (N,), "
+                    f"received {y.shape}"
                 )
         y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)
         if y_train.dtype.kind not in "iub" or y_test.dtype.kind not in "iub":
@@ -249,8 +268,11 @@ def finalize(
                 f"{name}: expected {num_classes} class names, received {len(class_names)}"
             )
         if len(xp.unique(y_train)) < 2:
-            raise DataContentError(name, "classification needs at least 2 classes in the "
-                                         f"training split, received only label {int(y_train[0])}")
+            raise DataContentError(
+                name,
+                "classification needs at least 2 classes in the "
+                f"training split, received only label {int(y_train[0])}",
+            )
     else:
         if y_train.dtype.kind not in "biuf" or y_test.dtype.kind not in "biuf":
             raise TypeError(f"{name}: regression targets must be numeric, received {y_train.dtype}")
@@ -267,13 +289,21 @@ def finalize(
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
         mean, scale = scaler.mean_, scaler.scale_
     return DatasetBundle(
-        name=name, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test, task=task,
+        name=name,
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        task=task,
         num_classes=None if num_classes is None else int(num_classes),
         input_shape=tuple(int(d) for d in X_train.shape[1:]),
         image_shape=None if image_shape is None else tuple(image_shape),
         feature_names=None if feature_names is None else [str(f) for f in feature_names],
         class_names=None if class_names is None else [str(c) for c in class_names],
-        description=description, source=source, feature_mean=mean, feature_scale=scale,
+        description=description,
+        source=source,
+        feature_mean=mean,
+        feature_scale=scale,
     )
 
 
@@ -283,7 +313,11 @@ def train_test_indices(n: int, test_size: float, seed, labels=None):
     Each class contributes ``round(n_class * test_size)`` test samples (at least
     one sample of every class stays in training). Both index arrays are shuffled.
     """
-    if not isinstance(test_size, (int, float)) or isinstance(test_size, bool) or not 0 < test_size < 1:
+    if (
+        not isinstance(test_size, (int, float))
+        or isinstance(test_size, bool)
+        or not 0 < test_size < 1
+    ):
         raise ValueError(f"test_size must be a fraction in (0, 1), received {test_size!r}")
     rng = get_generator(seed) if seed is not None else get_generator(0)
     if labels is None:

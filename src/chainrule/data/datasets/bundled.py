@@ -14,7 +14,8 @@ __all__ = ["SKLEARN_SETS", "load_sklearn_set", "sklearn_available"]
 SKLEARN_SETS = {
     "digits": (
         "load_digits",
-        "8x8 grey-scale images of handwritten digits 0-9 (1797 samples, 64 pixels scaled to [0, 1])",
+        "8x8 grey-scale images of handwritten digits 0-9 "
+        "(1797 samples, 64 pixels scaled to [0, 1])",
         "UCI Optical Recognition of Handwritten Digits, via scikit-learn's bundled copy",
         False,
     ),
@@ -73,9 +74,17 @@ def load_sklearn_set(name: str, *, seed=0, test_size=0.2, standardize=None):
         image_shape = (1, 8, 8)
     train, test = train_test_indices(len(X), test_size, seed, labels=y)
     return finalize(
-        name, X[train], y[train], X[test], y[test], task="classification",
-        num_classes=len(raw.target_names), image_shape=image_shape,
+        name,
+        X[train],
+        y[train],
+        X[test],
+        y[test],
+        task="classification",
+        num_classes=len(raw.target_names),
+        image_shape=image_shape,
         feature_names=[str(f) for f in feature_names],
-        class_names=[str(c) for c in raw.target_names], description=description, source=source,
+        class_names=[str(c) for c in raw.target_names],
+        description=description,
+        source=source,
         standardize=standardize_default if standardize is None else standardize,
     )

@@ -62,8 +62,7 @@ class DataFileError(ValueError):
         The 0-based record (sample) of a binary file, or of an array in it.
     """
 
-    def __init__(self, path, message: str, *, line: int | None = None,
-                 record: int | None = None):
+    def __init__(self, path, message: str, *, line: int | None = None, record: int | None = None):
         self.path = str(path)
         self.line = line
         self.record = record
@@ -89,5 +88,7 @@ class DataContentError(DataFileError):
 def too_large(path, what: str, size: int, limit: int) -> DataTooLargeError:
     """The :class:`DataTooLargeError` for ``what`` of ``size`` bytes over ``limit``."""
     return DataTooLargeError(
-        path, f"{what} is {size:,} bytes, over the limit of {limit:,} bytes; raise it with "
-              f"max_bytes= (CLI: --max-data-mb {-(-size // 2**20)}) if the file is trusted")
+        path,
+        f"{what} is {size:,} bytes, over the limit of {limit:,} bytes; raise it with "
+        f"max_bytes= (CLI: --max-data-mb {-(-size // 2**20)}) if the file is trusted",
+    )

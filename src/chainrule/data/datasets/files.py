@@ -56,8 +56,10 @@ _IDX_DTYPES = {
     0x0D: xp.dtype(">f4"),
     0x0E: xp.dtype(">f8"),
 }
-_IDX_CODES = {dtype.newbyteorder("=") if dtype.itemsize > 1 else dtype: code
-              for code, dtype in _IDX_DTYPES.items()}
+_IDX_CODES = {
+    dtype.newbyteorder("=") if dtype.itemsize > 1 else dtype: code
+    for code, dtype in _IDX_DTYPES.items()
+}
 
 
 # ----------------------------------------------------------------------- IDX
@@ -79,7 +81,7 @@ def _read_exactly(handle, count: int):
     buffer = bytearray(count)
     view, filled = memoryview(buffer), 0
     while filled < count:
-        got = handle.readinto(view[filled:filled + _CHUNK])
+        got = handle.readinto(view[filled : filled + _CHUNK])
         if not got:
             break
         filled += got
@@ -136,32 +138,47 @@ def read_idx(path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> xp.ndarray:
 def _read_idx_stream(path, handle, gzipped, max_bytes):
     head = handle.read(4)
     if len(head) < 4 or head[0] != 0 or head[1] != 0:
-        raise DataFormatError(path, "not an IDX file (the magic number must start with two zero "
-                                    "bytes)")
+        raise DataFormatError(
+            path, "not an IDX file (the magic number must start with two zero bytes)"
+        )
     code, ndim = head[2], head[3]
     if code not in _IDX_DTYPES:
-        raise DataFormatError(path, f"unknown IDX type code 0x{code:02X}; expected one of "
-                                    + ", ".join(f"0x{c:02X}" for c in _IDX_DTYPES))
+        raise DataFormatError(
+            path,
+            f"unknown IDX type code 0x{code:02X}; expected one of "
+            + ", ".join(f"0x{c:02X}" for c in _IDX_DTYPES),
+        )
     dim_bytes = handle.read(4 * ndim)
     if ndim == 0 or len(dim_bytes) < 4 * ndim:
-        raise DataFormatError(path, f"truncated IDX header ({ndim} dimensions, "
-                                    f"{4 + len(dim_bytes)} header bytes)")
-    dims = tuple(int.from_bytes(dim_bytes[4 * k:4 * k + 4], "big") for k in range(ndim))
+        raise DataFormatError(
+            path, f"truncated IDX header ({ndim} dimensions, {4 + len(dim_bytes)} header bytes)"
+        )
+    dims = tuple(int.from_bytes(dim_bytes[4 * k : 4 * k + 4], "big") for k in range(ndim))
     dtype = _IDX_DTYPES[code]
     expected = math.prod(dims) * dtype.itemsize
     if expected > max_bytes:
-        raise too_large(path, f"the data its header declares (dimensions {dims} of "
-                              f"{dtype.name})", expected, max_bytes)
+        raise too_large(
+            path,
+            f"the data its header declares (dimensions {dims} of {dtype.name})",
+            expected,
+            max_bytes,
+        )
     if not gzipped:
         stored = path.stat().st_size - 4 - 4 * ndim
         if stored != expected:
-            raise DataFormatError(path, f"IDX dimensions {dims} of {dtype.name} need {expected} "
-                                        f"data bytes, the file holds {stored}")
+            raise DataFormatError(
+                path,
+                f"IDX dimensions {dims} of {dtype.name} need {expected} "
+                f"data bytes, the file holds {stored}",
+            )
     buffer, filled = _read_exactly(handle, expected)
     if filled < expected or handle.read(1):
         held = f"{filled}" if filled < expected else "more"
-        raise DataFormatError(path, f"IDX dimensions {dims} of {dtype.name} need {expected} data "
-                                    f"bytes, the file holds {held}")
+        raise DataFormatError(
+            path,
+            f"IDX dimensions {dims} of {dtype.name} need {expected} data "
+            f"bytes, the file holds {held}",
+        )
     data = xp.frombuffer(buffer, dtype=dtype).reshape(dims)
     return data if dtype.itemsize == 1 else data.astype(dtype.newbyteorder("="))
 
@@ -214,7 +231,11 @@ def find_idx_files(folder) -> dict:
     if not folder.is_dir():
         return found
     for entry in sorted(folder.iterdir(), key=lambda p: (p.suffix == ".gz", p.name)):
-        if not entry.is_file() or "ubyte" not in entry.name.lower() and "idx" not in entry.name.lower():
+        if (
+            not entry.is_file()
+            or "ubyte" not in entry.name.lower()
+            and "idx" not in entry.name.lower()
+        ):
             continue
         slot = _idx_slot(entry.name)
         if slot is not None and slot not in found:
@@ -228,8 +249,7 @@ _IDX_REQUIRED = (("train", "images"), ("train", "labels"), ("test", "images"), (
 def idx_images_as_float(images):
     """IDX images as a model sees them: float32, uint8 pixels scaled to [0, 1], and
     ``(N, H, W)`` given a channel axis, ``(N, 1, H, W)``."""
-    X = images.astype(xp.float32) / 255.0 if images.dtype == xp.uint8 else \
-        images.astype(xp.float32)
+    X = images.astype(xp.float32) / 255.0 if images.dtype == xp.uint8 else images.astype(xp.float32)
     return X[:, None] if X.ndim == 3 else X
 
 
@@ -237,19 +257,30 @@ def _read_idx_split(files: dict, split: str, folder, max_bytes):
     images = read_idx(files[(split, "images")], max_bytes=max_bytes)
     labels = read_idx(files[(split, "labels")], max_bytes=max_bytes)
     if labels.ndim != 1:
-        raise DataContentError(files[(split, "labels")],
-                               f"{split} labels must be 1-D, received shape {labels.shape}")
+        raise DataContentError(
+            files[(split, "labels")], f"{split} labels must be 1-D, received shape {labels.shape}"
+        )
     if len(images) != len(labels):
-        raise DataContentError(folder, f"{len(images)} {split} images but {len(labels)} "
-                                       f"{split} labels")
-    for kind, array in (("images", images), ("labels", labels)):
-        if array.dtype.kind == "f":
-            check_finite_records(files[(split, kind)], array, "")
+        raise DataContentError(
+            folder, f"{len(images)} {split} images but {len(labels)} {split} labels"
+        )
+    for kind, values in (("images", images), ("labels", labels)):
+        if values.dtype.kind == "f":
+            check_finite_records(files[(split, kind)], values, "")
     return idx_images_as_float(images), labels
 
 
-def load_idx_folder(folder, *, name=None, class_names=None, description="", source=None,
-                    standardize=False, task=None, max_bytes: int = DEFAULT_MAX_BYTES):
+def load_idx_folder(
+    folder,
+    *,
+    name=None,
+    class_names=None,
+    description="",
+    source=None,
+    standardize=False,
+    task=None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+):
     """Load the four MNIST-format files from ``folder`` into a :class:`DatasetBundle`.
 
     uint8 images are scaled to [0, 1] float32 and given a channel axis:
@@ -276,17 +307,33 @@ def load_idx_folder(folder, *, name=None, class_names=None, description="", sour
         elif class_names is not None and len(class_names) != num_classes:
             num_classes = len(class_names)
     return finalize(
-        name or folder.name, X_train, y_train, X_test, y_test, task=task, num_classes=num_classes,
-        image_shape=X_train.shape[1:] if X_train.ndim >= 3 else None, class_names=class_names,
+        name or folder.name,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        task=task,
+        num_classes=num_classes,
+        image_shape=X_train.shape[1:] if X_train.ndim >= 3 else None,
+        class_names=class_names,
         description=description or f"MNIST-format IDX files in {folder}",
-        source=source or str(folder.resolve()), standardize=standardize,
+        source=source or str(folder.resolve()),
+        standardize=standardize,
     )
 
 
 # -------------------------------------------------------------- fashion-mnist
 FASHION_MNIST_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 ]
 
 _FASHION_HELP = (
@@ -334,8 +381,9 @@ def find_fashion_mnist(root=None) -> Path | None:
     return None
 
 
-def load_fashion_mnist(*, root=None, standardize=False, seed=0, test_size=None,
-                       max_bytes: int = DEFAULT_MAX_BYTES):
+def load_fashion_mnist(
+    *, root=None, standardize=False, seed=0, test_size=None, max_bytes: int = DEFAULT_MAX_BYTES
+):
     """Fashion-MNIST: 60000 train / 10000 test 28x28 grey images of 10 clothing classes.
 
     Pixels are scaled to [0, 1] float32 with shape ``(N, 1, 28, 28)``. The
@@ -350,14 +398,18 @@ def load_fashion_mnist(*, root=None, standardize=False, seed=0, test_size=None,
     folder = find_fashion_mnist(root)
     if folder is None:
         searched = ", ".join(str(d) for d in fashion_mnist_dirs(root))
-        raise DatasetNotFoundError(f"fashion-mnist: IDX files not found (searched: {searched}). "
-                                   + _FASHION_HELP)
+        raise DatasetNotFoundError(
+            f"fashion-mnist: IDX files not found (searched: {searched}). " + _FASHION_HELP
+        )
     return load_idx_folder(
-        folder, name="fashion-mnist", class_names=list(FASHION_MNIST_CLASSES),
+        folder,
+        name="fashion-mnist",
+        class_names=list(FASHION_MNIST_CLASSES),
         description="Fashion-MNIST: 28x28 grey-scale images of 10 kinds of clothing "
         "(60000 train / 10000 test)",
         source=f"Xiao, Rasul & Vollgraf (2017), Zalando Research; read from {folder}",
-        standardize=standardize, max_bytes=max_bytes,
+        standardize=standardize,
+        max_bytes=max_bytes,
     )
 
 
@@ -382,9 +434,12 @@ def check_finite_records(path, array, name: str, lines=None, columns=None) -> No
         where += f", position {first[1:]}"
     label = f"{name} " if name else ""
     raise NonFiniteValueError(
-        path, f"{label}holds {count} NaN or infinite value{'s' if count > 1 else ''}; the first "
-              f"is at {where} (value {array[first]})",
-        line=None if lines is None else int(lines[record]), record=record)
+        path,
+        f"{label}holds {count} NaN or infinite value{'s' if count > 1 else ''}; the first "
+        f"is at {where} (value {array[first]})",
+        line=None if lines is None else int(lines[record]),
+        record=record,
+    )
 
 
 # ----------------------------------------------------------------------- CSV
@@ -441,8 +496,11 @@ def _csv_rows(path: Path, delimiter: str):
                 line = max(reader.line_num, 1)
                 raise DataFormatError(path, f"line {line}: {error}", line=line) from None
             except UnicodeDecodeError as error:
-                raise DataFormatError(path, f"not UTF-8 text near line {reader.line_num + 1} "
-                                            f"({error.reason})", line=reader.line_num + 1) from None
+                raise DataFormatError(
+                    path,
+                    f"not UTF-8 text near line {reader.line_num + 1} ({error.reason})",
+                    line=reader.line_num + 1,
+                ) from None
             if row and any(cell.strip() for cell in row):
                 yield reader.line_num, [cell.strip() for cell in row]
 
@@ -458,8 +516,9 @@ def _first_line(path: Path) -> str:
     return ""
 
 
-def csv_layout(path, *, header=None, delimiter=None,
-               max_bytes: int = DEFAULT_MAX_BYTES) -> CSVLayout:
+def csv_layout(
+    path, *, header=None, delimiter=None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> CSVLayout:
     """Read the first two rows of a CSV file: its delimiter, header and column names.
 
     ``delimiter`` (``,``, ``;`` or tab) is detected from the first line and
@@ -488,8 +547,10 @@ def csv_layout(path, *, header=None, delimiter=None,
     width = len(first[0][1])
     if header is None:
         if len(first) > 1:
-            header = any(not _is_number(a) and _is_number(b)
-                         for a, b in zip(first[0][1], first[1][1], strict=False))
+            header = any(
+                not _is_number(a) and _is_number(b)
+                for a, b in zip(first[0][1], first[1][1], strict=False)
+            )
         else:
             header = not all(_is_number(cell) for cell in first[0][1])
     names = list(first[0][1]) if header else [f"column {k}" for k in range(width)]
@@ -517,15 +578,19 @@ def read_csv_columns(layout: CSVLayout, numeric: list, text=None):
         next(rows)
     for line, row in rows:
         if len(row) != width:
-            raise DataFormatError(path, f"line {line} has {len(row)} fields, expected {width}",
-                                  line=line)
+            raise DataFormatError(
+                path, f"line {line} has {len(row)} fields, expected {width}", line=line
+            )
         for k in numeric:
             try:
                 values.append(float(row[k]))
             except ValueError:
                 raise DataFormatError(
-                    path, f"non-numeric value {row[k][:40]!r} in column {names[k]!r} on line "
-                          f"{line}; features must be numbers", line=line) from None
+                    path,
+                    f"non-numeric value {row[k][:40]!r} in column {names[k]!r} on line "
+                    f"{line}; features must be numbers",
+                    line=line,
+                ) from None
         if text is not None:
             texts.append(row[text])
         lines.append(line)
@@ -544,15 +609,21 @@ def _target_column(layout: CSVLayout, target) -> int:
         target = int(target)
     if isinstance(target, int) and not isinstance(target, bool):
         if not -width <= target < width:
-            raise DataContentError(layout.path, f"target column {target} is out of range for "
-                                                f"{width} columns")
+            raise DataContentError(
+                layout.path, f"target column {target} is out of range for {width} columns"
+            )
         return target % width
     if isinstance(target, str):
         if target not in names:
             raise DataContentError(
-                layout.path, f"target column {target!r} not found; the columns are {names}"
-                + ("" if layout.header else " (the file has no header row; give target as an "
-                                            "index)"))
+                layout.path,
+                f"target column {target!r} not found; the columns are {names}"
+                + (
+                    ""
+                    if layout.header
+                    else " (the file has no header row; give target as an index)"
+                ),
+            )
         return names.index(target)
     raise TypeError(f"target: expected a column name or index, received {type(target).__name__}")
 
@@ -583,25 +654,31 @@ def _parse_targets(path, values: list, lines, task, target_name: str, notes: lis
         y = xp.asarray([float(v) for v in values], dtype=xp.float64)
         check_finite_records(path, y, f"target column {target_name!r}", lines)
         if task is None and bool(xp.all(y == xp.round(y))):
-            notes.append(f"{path.name}: the target column {target_name!r} holds whole numbers "
-                         f"only ({len(xp.unique(y))} values); training a classifier (give task "
-                         "'regression', CLI --task regression, to fit the values instead)")
+            notes.append(
+                f"{path.name}: the target column {target_name!r} holds whole numbers "
+                f"only ({len(xp.unique(y))} values); training a classifier (give task "
+                "'regression', CLI --task regression, to fit the values instead)"
+            )
             return y, "classification"
         return y, task or "regression"
     if task == "regression":
         bad = next(r for r, v in enumerate(values) if not _is_number(v))
         raise DataFormatError(
-            path, f"non-numeric value {values[bad][:40]!r} in target column {target_name!r} on "
-                  f"line {int(lines[bad])}; regression targets must be numbers",
-            line=int(lines[bad]))
+            path,
+            f"non-numeric value {values[bad][:40]!r} in target column {target_name!r} on "
+            f"line {int(lines[bad])}; regression targets must be numbers",
+            line=int(lines[bad]),
+        )
     return xp.asarray(values), "classification"
 
 
 def _read_csv_file(path, target, header, delimiter, max_bytes):
     layout = csv_layout(path, header=header, delimiter=delimiter, max_bytes=max_bytes)
     if len(layout.names) < 2:
-        raise DataContentError(layout.path, f"expected at least 2 columns (features and a "
-                                            f"target), received {len(layout.names)}")
+        raise DataContentError(
+            layout.path,
+            f"expected at least 2 columns (features and a target), received {len(layout.names)}",
+        )
     target_col = _target_column(layout, target)
     feature_cols = [k for k in range(len(layout.names)) if k != target_col]
     X, targets, lines = read_csv_columns(layout, feature_cols, target_col)
@@ -609,8 +686,19 @@ def _read_csv_file(path, target, header, delimiter, max_bytes):
     return layout, target_col, feature_cols, X, targets, lines
 
 
-def load_csv(path, *, target=None, header=None, delimiter=None, task=None, seed=0, test_size=0.2,
-             standardize=False, test_path=None, max_bytes: int = DEFAULT_MAX_BYTES):
+def load_csv(
+    path,
+    *,
+    target=None,
+    header=None,
+    delimiter=None,
+    task=None,
+    seed=0,
+    test_size=0.2,
+    standardize=False,
+    test_path=None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+):
     """Load a CSV file of numeric features and one target column.
 
     Parameters
@@ -663,29 +751,44 @@ def load_csv(path, *, target=None, header=None, delimiter=None, task=None, seed=
     (['a', 'b'], ['x1', 'x2'])
     """
     layout, target_col, feature_cols, X, targets, lines = _read_csv_file(
-        path, target, header, delimiter, max_bytes)
+        path, target, header, delimiter, max_bytes
+    )
     target_name = layout.names[target_col]
     X_test = y_test = None
     test_lines = None
     if test_path is not None:
-        test = _read_csv_file(test_path, target_name if layout.header else target_col,
-                              layout.header, layout.delimiter, max_bytes)
+        test = _read_csv_file(
+            test_path,
+            target_name if layout.header else target_col,
+            layout.header,
+            layout.delimiter,
+            max_bytes,
+        )
         test_layout, _, test_features, X_test, test_targets, test_lines = test
-        if [test_layout.names[k] for k in test_features] != [layout.names[k] for k in
-                                                              feature_cols]:
+        if [test_layout.names[k] for k in test_features] != [layout.names[k] for k in feature_cols]:
             raise DataContentError(
-                test_layout.path, f"the test file's feature columns "
-                                  f"{[test_layout.names[k] for k in test_features]} differ from "
-                                  f"the training file's {[layout.names[k] for k in feature_cols]}")
+                test_layout.path,
+                f"the test file's feature columns "
+                f"{[test_layout.names[k] for k in test_features]} differ from "
+                f"the training file's {[layout.names[k] for k in feature_cols]}",
+            )
         targets = targets + test_targets
     notes: list = []
     all_lines = lines if test_lines is None else xp.concatenate([lines, test_lines])
     y, task = _parse_targets(layout.path, targets, all_lines, task, target_name, notes)
     if test_path is not None:
-        y, y_test = y[:len(X)], y[len(X):]
+        y, y_test = y[: len(X)], y[len(X) :]
     return _from_arrays(
-        layout.path, X, y, X_test, y_test, task=task, seed=seed, test_size=test_size,
-        standardize=standardize, notes=notes,
+        layout.path,
+        X,
+        y,
+        X_test,
+        y_test,
+        task=task,
+        seed=seed,
+        test_size=test_size,
+        standardize=standardize,
+        notes=notes,
         feature_names=[layout.names[k] for k in feature_cols] if layout.header else None,
         target_name=target_name if layout.header else None,
         description=f"CSV file {layout.path.name} (target column {target_name!r})",
@@ -709,16 +812,22 @@ def _read_npy_member(path, archive, info, max_bytes):
                 shape, _, dtype = npy_format.read_array_header_2_0(member)
             declared = math.prod(shape) * dtype.itemsize
             if declared > info.file_size:
-                raise DataFormatError(path, f"array {name!r} declares shape {shape} of {dtype} "
-                                            f"({declared:,} bytes), but holds "
-                                            f"{info.file_size:,} bytes")
+                raise DataFormatError(
+                    path,
+                    f"array {name!r} declares shape {shape} of {dtype} "
+                    f"({declared:,} bytes), but holds "
+                    f"{info.file_size:,} bytes",
+                )
         with archive.open(info) as member:
             return xp.asarray(npy_format.read_array(member, allow_pickle=False))
     except ValueError as error:
         if isinstance(error, DataFileError):
             raise
-        raise DataFormatError(path, f"array {name!r} cannot be read without pickle ({error}); "
-                                    "store plain numeric or string arrays") from None
+        raise DataFormatError(
+            path,
+            f"array {name!r} cannot be read without pickle ({error}); "
+            "store plain numeric or string arrays",
+        ) from None
     except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as error:
         raise DataFormatError(path, f"array {name!r} is truncated or corrupt ({error})") from None
 
@@ -743,8 +852,7 @@ def read_npz(path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = [i for i in archive.infolist() if i.filename.endswith(".npy")]
-            return {i.filename[:-4]: _read_npy_member(path, archive, i, max_bytes)
-                    for i in infos}
+            return {i.filename[:-4]: _read_npy_member(path, archive, i, max_bytes) for i in infos}
     except (zipfile.BadZipFile, EOFError, OSError) as error:
         if isinstance(error, FileNotFoundError):
             raise
@@ -776,22 +884,32 @@ def read_npy(path, *, max_bytes: int = DEFAULT_MAX_BYTES):
                 shape, _, dtype = npy_format.read_array_header_2_0(handle)
             declared = math.prod(shape) * dtype.itemsize
             if declared > size - handle.tell():
-                raise DataFormatError(path, f"the header declares shape {shape} of {dtype} "
-                                            f"({declared:,} bytes), but the file holds "
-                                            f"{size - handle.tell():,}")
+                raise DataFormatError(
+                    path,
+                    f"the header declares shape {shape} of {dtype} "
+                    f"({declared:,} bytes), but the file holds "
+                    f"{size - handle.tell():,}",
+                )
             handle.seek(0)
             return npy_format.read_array(handle, allow_pickle=False)
     except ValueError as error:
         if isinstance(error, DataFileError):
             raise
-        raise DataFormatError(path, f"not a .npy array readable without pickle ({error})") \
-            from None
+        raise DataFormatError(path, f"not a .npy array readable without pickle ({error})") from None
     except (EOFError, OSError) as error:
         raise DataFormatError(path, f"truncated or corrupt .npy file ({error})") from None
 
 
-def load_npz(path, *, task=None, seed=0, test_size=0.2, standardize=False, test_path=None,
-             max_bytes: int = DEFAULT_MAX_BYTES):
+def load_npz(
+    path,
+    *,
+    task=None,
+    seed=0,
+    test_size=0.2,
+    standardize=False,
+    test_path=None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+):
     """Load a ``.npz`` holding ``X`` and ``y`` (optionally ``X_test`` and ``y_test``).
 
     Optional string arrays ``feature_names`` and ``class_names`` are used when
@@ -810,46 +928,78 @@ def load_npz(path, *, task=None, seed=0, test_size=0.2, standardize=False, test_
     arrays = read_npz(path, max_bytes=max_bytes)
     for key in ("X", "y"):
         if key not in arrays:
-            raise DataContentError(path, f"the .npz must hold arrays 'X' and 'y'; it holds "
-                                         f"{sorted(arrays)}")
+            raise DataContentError(
+                path, f"the .npz must hold arrays 'X' and 'y'; it holds {sorted(arrays)}"
+            )
     if ("X_test" in arrays) != ("y_test" in arrays):
-        raise DataContentError(path, f"give both 'X_test' and 'y_test' or neither; it holds "
-                                     f"{sorted(arrays)}")
+        raise DataContentError(
+            path, f"give both 'X_test' and 'y_test' or neither; it holds {sorted(arrays)}"
+        )
     X_test, y_test, test_source = arrays.get("X_test"), arrays.get("y_test"), path
     if test_path is not None:
         if X_test is not None:
-            raise DataContentError(path, "the .npz holds X_test and y_test; give no separate "
-                                         "test file")
+            raise DataContentError(
+                path, "the .npz holds X_test and y_test; give no separate test file"
+            )
         test_arrays = read_npz(test_path, max_bytes=max_bytes)
         if "X" not in test_arrays or "y" not in test_arrays:
-            raise DataContentError(test_path, f"the test .npz must hold arrays 'X' and 'y'; it "
-                                              f"holds {sorted(test_arrays)}")
+            raise DataContentError(
+                test_path,
+                f"the test .npz must hold arrays 'X' and 'y'; it holds {sorted(test_arrays)}",
+            )
         X_test, y_test, test_source = test_arrays["X"], test_arrays["y"], Path(test_path)
-    for source, key, value in ((path, "X", arrays["X"]), (path, "y", arrays["y"]),
-                               (test_source, "X_test" if test_path is None else "X", X_test),
-                               (test_source, "y_test" if test_path is None else "y", y_test)):
+    for source, key, value in (
+        (path, "X", arrays["X"]),
+        (path, "y", arrays["y"]),
+        (test_source, "X_test" if test_path is None else "X", X_test),
+        (test_source, "y_test" if test_path is None else "y", y_test),
+    ):
         if value is not None and value.dtype.kind in "fc":
             check_finite_records(source, value, f"array {key!r}")
     notes: list = []
     y = arrays["y"]
     if task is None and y.dtype.kind == "f" and y.size and bool(xp.all(y == xp.round(y))):
-        notes.append(f"{path.name}: 'y' holds whole numbers only; training a classifier (give "
-                     "task 'regression', CLI --task regression, to fit the values instead)")
+        notes.append(
+            f"{path.name}: 'y' holds whole numbers only; training a classifier (give "
+            "task 'regression', CLI --task regression, to fit the values instead)"
+        )
         task = "classification"
     feature_names = arrays.get("feature_names")
     class_names = arrays.get("class_names")
     return _from_arrays(
-        path, arrays["X"], y, X_test, y_test, task=task,
-        seed=seed, test_size=test_size, standardize=standardize, notes=notes,
+        path,
+        arrays["X"],
+        y,
+        X_test,
+        y_test,
+        task=task,
+        seed=seed,
+        test_size=test_size,
+        standardize=standardize,
+        notes=notes,
         feature_names=None if feature_names is None else [str(f) for f in feature_names],
         class_names=None if class_names is None else [str(c) for c in class_names],
         description=f"NumPy archive {path.name}",
     )
 
 
-def _from_arrays(path, X, y, X_test, y_test, *, task, seed, test_size, standardize,
-                 feature_names=None, class_names=None, description="", notes=(),
-                 target_name=None):
+def _from_arrays(
+    path,
+    X,
+    y,
+    X_test,
+    y_test,
+    *,
+    task,
+    seed,
+    test_size,
+    standardize,
+    feature_names=None,
+    class_names=None,
+    description="",
+    notes=(),
+    target_name=None,
+):
     """Shared tail of the CSV and npz loaders: task, label mapping, split, validation."""
     X, y = xp.asarray(X), xp.asarray(y)
     if X.dtype.kind not in "biuf":
@@ -857,8 +1007,11 @@ def _from_arrays(path, X, y, X_test, y_test, *, task, seed, test_size, standardi
     if X.ndim == 1:
         X = X[:, None]
     if y.ndim == 0 or len(X) != len(y):
-        raise DataContentError(path, f"X and y must have the same number of samples, received "
-                                     f"X shape {X.shape} and y shape {y.shape}")
+        raise DataContentError(
+            path,
+            f"X and y must have the same number of samples, received "
+            f"X shape {X.shape} and y shape {y.shape}",
+        )
     if len(X) == 0:
         raise DataContentError(path, "the file holds no samples")
     if X_test is not None:
@@ -869,19 +1022,23 @@ def _from_arrays(path, X, y, X_test, y_test, *, task, seed, test_size, standardi
             X_test = X_test[:, None]
         if y_test.ndim == 0 or len(X_test) != len(y_test) or len(X_test) == 0:
             raise DataContentError(
-                path, f"X_test and y_test must hold the same (nonzero) number of samples, "
-                      f"received X_test shape {X_test.shape} and y_test shape {y_test.shape}")
+                path,
+                f"X_test and y_test must hold the same (nonzero) number of samples, "
+                f"received X_test shape {X_test.shape} and y_test shape {y_test.shape}",
+            )
         if X_test.shape[1:] != X.shape[1:]:
-            raise DataContentError(path, f"test samples have shape {X_test.shape[1:]}, training "
-                                         f"samples {X.shape[1:]}")
+            raise DataContentError(
+                path, f"test samples have shape {X_test.shape[1:]}, training samples {X.shape[1:]}"
+            )
     task = task or infer_task(y)
     num_classes = None
     if task == "classification":
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
-            raise DataContentError(path, f"classification labels must be 1-D, received shape "
-                                         f"{y.shape}")
+            raise DataContentError(
+                path, f"classification labels must be 1-D, received shape {y.shape}"
+            )
         if y_test is not None:
             y_test = y_test.reshape(-1)
             if (y.dtype.kind in "US") != (y_test.dtype.kind in "US"):
@@ -897,29 +1054,46 @@ def _from_arrays(path, X, y, X_test, y_test, *, task, seed, test_size, standardi
         if present < 2:
             only = class_names[int(y[0])] if class_names else str(int(y[0]))
             raise DataContentError(
-                path, f"classification needs at least 2 classes, but every training label is "
-                      f"{only!r}; check the target column (CLI --target) or use --task regression")
+                path,
+                f"classification needs at least 2 classes, but every training label is "
+                f"{only!r}; check the target column (CLI --target) or use --task regression",
+            )
     elif y.dtype.kind not in "biuf" or (y_test is not None and y_test.dtype.kind not in "biuf"):
-        raise DataContentError(path, f"regression targets must be numeric, received dtype "
-                                     f"{y.dtype}")
+        raise DataContentError(
+            path, f"regression targets must be numeric, received dtype {y.dtype}"
+        )
     if X_test is None:
         if len(X) < 2:
-            raise DataContentError(path, f"{len(X)} sample cannot be split into training and "
-                                         "test sets; give more samples or a test file")
+            raise DataContentError(
+                path,
+                f"{len(X)} sample cannot be split into training and "
+                "test sets; give more samples or a test file",
+            )
         train, test = train_test_indices(
             len(X), test_size, seed, labels=y if task == "classification" else None
         )
         if len(test) == 0 or len(train) == 0:
             raise DataContentError(
-                path, f"the {'test' if len(test) == 0 else 'training'} split is empty "
-                      f"({len(X)} samples, test_size={test_size}; every class keeps one training "
-                      "sample); give more samples, a larger test_size or a test file "
-                      "(CLI --test-data)")
+                path,
+                f"the {'test' if len(test) == 0 else 'training'} split is empty "
+                f"({len(X)} samples, test_size={test_size}; every class keeps one training "
+                "sample); give more samples, a larger test_size or a test file "
+                "(CLI --test-data)",
+            )
         X, y, X_test, y_test = X[train], y[train], X[test], y[test]
     bundle = finalize(
-        path.stem, X, y, X_test, y_test, task=task, num_classes=num_classes,
-        image_shape=X.shape[1:] if X.ndim >= 3 else None, feature_names=feature_names,
-        class_names=class_names, description=description, source=str(path.resolve()),
+        path.stem,
+        X,
+        y,
+        X_test,
+        y_test,
+        task=task,
+        num_classes=num_classes,
+        image_shape=X.shape[1:] if X.ndim >= 3 else None,
+        feature_names=feature_names,
+        class_names=class_names,
+        description=description,
+        source=str(path.resolve()),
         standardize=standardize,
     )
     bundle.notes = list(notes)

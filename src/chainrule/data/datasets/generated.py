@@ -53,7 +53,7 @@ def _gaussian_smooth(x, sigma: float):
     length = x.shape[-1]
     out = xp.zeros_like(x)
     for k, weight in enumerate(kernel):
-        out += weight * padded[..., k:k + length]
+        out += weight * padded[..., k : k + length]
     return out
 
 
@@ -158,8 +158,14 @@ def load_mnist1d(*, seed=0, test_size=0.2, standardize=False, num_samples: int =
         X, y = make_mnist1d(num_samples=num_samples, seed=seed)
     split = int(len(y) * (1 - test_size))
     return finalize(
-        "mnist1d", X[:split].copy(), y[:split].copy(), X[split:].copy(), y[split:].copy(),
-        task="classification", num_classes=10, image_shape=(1, X.shape[1]),
+        "mnist1d",
+        X[:split].copy(),
+        y[:split].copy(),
+        X[split:].copy(),
+        y[split:].copy(),
+        task="classification",
+        num_classes=10,
+        image_shape=(1, X.shape[1]),
         class_names=[str(d) for d in range(10)],
         feature_names=[f"t{i}" for i in range(X.shape[1])],
         description="MNIST-1D: 10 digit templates as 1-D signals of length 40, randomly padded, "
@@ -175,8 +181,17 @@ def _split_and_finalize(name, X, y, *, seed, test_size, task, standardize, **met
     train, test = train_test_indices(
         len(X), test_size, seed, labels=y if task == "classification" else None
     )
-    return finalize(name, X[train], y[train], X[test], y[test], task=task,
-                    standardize=standardize, source="generated from the seed by chainrule", **meta)
+    return finalize(
+        name,
+        X[train],
+        y[train],
+        X[test],
+        y[test],
+        task=task,
+        standardize=standardize,
+        source="generated from the seed by chainrule",
+        **meta,
+    )
 
 
 def _check_positive_int(value, name: str, minimum: int = 1) -> int:
@@ -185,7 +200,9 @@ def _check_positive_int(value, name: str, minimum: int = 1) -> int:
     return value
 
 
-def load_xor(*, seed=0, test_size=0.2, standardize=False, n_samples: int = 400, noise: float = 0.25):
+def load_xor(
+    *, seed=0, test_size=0.2, standardize=False, n_samples: int = 400, noise: float = 0.25
+):
     """XOR: Gaussian blobs (std ``noise``) around the four corners (±1, ±1); label 1 when the
     two signs differ. Not linearly separable: a network needs a hidden layer."""
     _check_positive_int(n_samples, "xor: n_samples", 8)
@@ -195,15 +212,29 @@ def load_xor(*, seed=0, test_size=0.2, standardize=False, n_samples: int = 400, 
     X = signs + noise * rng.standard_normal((n_samples, 2))
     y = (signs[:, 0] != signs[:, 1]).astype(xp.int64)
     return _split_and_finalize(
-        "xor", X, y, seed=seed, test_size=test_size, task="classification",
-        standardize=standardize, num_classes=2, feature_names=["x1", "x2"],
+        "xor",
+        X,
+        y,
+        seed=seed,
+        test_size=test_size,
+        task="classification",
+        standardize=standardize,
+        num_classes=2,
+        feature_names=["x1", "x2"],
         class_names=["same sign", "different sign"],
         description="XOR: 2-D points around (±1, ±1), class = whether the signs differ",
     )
 
 
-def load_spirals(*, seed=0, test_size=0.2, standardize=False, n_samples: int = 600,
-                 num_classes: int = 3, noise: float = 0.2):
+def load_spirals(
+    *,
+    seed=0,
+    test_size=0.2,
+    standardize=False,
+    n_samples: int = 600,
+    num_classes: int = 3,
+    noise: float = 0.2,
+):
     """Interleaved spirals: ``num_classes`` arms (2 for the classic two-spiral problem, 3 by
     default), ``n_samples`` points in total, angular noise of std ``noise`` radians."""
     _check_positive_int(n_samples, "spirals: n_samples", 8)
@@ -214,22 +245,36 @@ def load_spirals(*, seed=0, test_size=0.2, standardize=False, n_samples: int = 6
     angle = 2 * math.pi * y / num_classes + 4.0 * radius + noise * rng.standard_normal(n_samples)
     X = radius[:, None] * xp.stack([xp.cos(angle), xp.sin(angle)], axis=1)
     return _split_and_finalize(
-        "spirals", X, y.astype(xp.int64), seed=seed, test_size=test_size,
-        task="classification", standardize=standardize, num_classes=num_classes,
-        feature_names=["x1", "x2"], class_names=[f"arm {k}" for k in range(num_classes)],
+        "spirals",
+        X,
+        y.astype(xp.int64),
+        seed=seed,
+        test_size=test_size,
+        task="classification",
+        standardize=standardize,
+        num_classes=num_classes,
+        feature_names=["x1", "x2"],
+        class_names=[f"arm {k}" for k in range(num_classes)],
         description=f"Spirals: {num_classes} interleaved 2-D spiral arms",
     )
 
 
-def load_sine(*, seed=0, test_size=0.2, standardize=False, n_samples: int = 500,
-              noise: float = 0.1):
+def load_sine(
+    *, seed=0, test_size=0.2, standardize=False, n_samples: int = 500, noise: float = 0.1
+):
     """Sine regression: ``x ~ U(-π, π)``, ``y = sin(x) + noise · ε``; X (N, 1), y (N, 1)."""
     _check_positive_int(n_samples, "sine: n_samples", 4)
     rng = xp.random.default_rng(seed)
     X = rng.uniform(-math.pi, math.pi, size=(n_samples, 1))
     y = xp.sin(X) + noise * rng.standard_normal((n_samples, 1))
     return _split_and_finalize(
-        "sine", X, y, seed=seed, test_size=test_size, task="regression",
-        standardize=standardize, feature_names=["x"],
+        "sine",
+        X,
+        y,
+        seed=seed,
+        test_size=test_size,
+        task="regression",
+        standardize=standardize,
+        feature_names=["x"],
         description="Sine: y = sin(x) + Gaussian noise for x in [-π, π] (1-D regression)",
     )
