@@ -19,6 +19,11 @@ def run(capsys, *argv):
     return code, out, err
 
 
+SPIRALS_SGD = ["--data", "spirals", "--optimizer", "sgd", "--lr", "0.05", "--schedule",
+               "constant", "--hidden", "16,8", "--dropout", "0", "--seed", "3", "--no-progress"]
+"""A small run whose settings differ from every default, so a resume that forgot them shows."""
+
+
 def history_epochs(folder):
     with open(folder / "history.csv", newline="") as handle:
         return [int(row["epoch"]) for row in csv.DictReader(handle)]
@@ -27,29 +32,7 @@ def history_epochs(folder):
 @pytest.fixture
 def sgd_run(tmp_path, capsys):
     out = tmp_path / "sgd"
-    code, _, err = run(
-        capsys,
-        "train",
-        "--data",
-        "spirals",
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "0.05",
-        "--schedule",
-        "constant",
-        "--hidden",
-        "16,8",
-        "--dropout",
-        "0",
-        "--epochs",
-        "2",
-        "--out",
-        out,
-        "--no-progress",
-        "--seed",
-        "3",
-    )
+    code, _, err = run(capsys, "train", *SPIRALS_SGD, "--epochs", "2", "--out", out)
     assert code == 0, err
     return out
 
@@ -83,29 +66,7 @@ def test_resume_uses_the_runs_settings(sgd_run, capsys):
 
 def test_resume_continues_the_same_numbers_as_an_uninterrupted_run(sgd_run, tmp_path, capsys):
     straight = tmp_path / "straight"
-    code, _, err = run(
-        capsys,
-        "train",
-        "--data",
-        "spirals",
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "0.05",
-        "--schedule",
-        "constant",
-        "--hidden",
-        "16,8",
-        "--dropout",
-        "0",
-        "--epochs",
-        "4",
-        "--out",
-        straight,
-        "--no-progress",
-        "--seed",
-        "3",
-    )
+    code, _, err = run(capsys, "train", *SPIRALS_SGD, "--epochs", "4", "--out", straight)
     assert code == 0, err
     assert run(capsys, "train", "--resume", sgd_run, "--epochs", "4", "--no-progress")[0] == 0
     resumed = json.loads((sgd_run / "metrics.json").read_text())
@@ -394,3 +355,21 @@ def test_plots_are_readable(tmp_path, capsys):
         "accuracy.png",
         "confusion_matrix.png",
     }
+
+
+def test_a_full_disk_names_the_folder_and_keeps_the_run(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import chainrule.io
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(chainrule.io, "save", no_space)
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--data", "xor", "--epochs", "1", "--out", out,
+                       "--no-progress")
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "[Errno" not in err
+    assert f"No space left on device (writing {out / '.partial'})" in lines[0]
+    assert f"--resume {out}" in lines[0] and not (out / "model").exists()

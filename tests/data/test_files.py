@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from chainrule.data.datasets import (
+    DataContentError,
     DataFormatError,
     DatasetNotFoundError,
+    DataTooLargeError,
     NonFiniteValueError,
     load,
     read_idx,
@@ -246,3 +248,38 @@ def test_missing_path_and_unsupported_file(tmp_path):
     (tmp_path / "data.json").write_text("{}")
     with pytest.raises(ValueError, match="expected a folder of IDX files, a .csv or a .npz"):
         load(tmp_path / "data.json")
+
+
+def test_csv_test_data_is_the_test_split_and_must_share_the_columns(tmp_path):
+    train = tmp_path / "train.csv"
+    train.write_text("a;b;kind\n" + "\n".join(f"{i};{i % 3};{'xy'[i % 2]}" for i in range(20)))
+    test = tmp_path / "test.csv"
+    test.write_text("a;b;kind\n1;2;x\n3;4;y\n5;6;y\n")
+    bundle = load(train, test_data=test)
+    assert (len(bundle.X_train), len(bundle.X_test)) == (20, 3)
+    assert bundle.class_names == ["x", "y"] and bundle.y_test.tolist() == [0, 1, 1]
+    np.testing.assert_array_equal(bundle.X_test, [[1, 2], [3, 4], [5, 6]])
+    other = tmp_path / "other.csv"
+    other.write_text("a;c;kind\n1;2;x\n")
+    with pytest.raises(DataContentError, match=r"feature columns \['a', 'c'\] differ"):
+        load(train, test_data=other)
+
+
+def test_whole_number_float_targets_are_classes_with_a_note(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("a,y\n" + "\n".join(f"{i},{float(i % 3)}" for i in range(30)))
+    bundle = load(path)
+    assert bundle.task == "classification" and bundle.num_classes == 3
+    assert "whole numbers only" in bundle.notes[0]
+    assert load(path, task="regression").task == "regression"
+
+
+def test_max_bytes_bounds_every_file_loader(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("a,y\n" + "\n".join(f"{i},{i % 2}" for i in range(200)))
+    with pytest.raises(DataTooLargeError, match="over the limit of 100 bytes"):
+        load(path, max_bytes=100)
+    np.savez(tmp_path / "a.npz", X=np.ones((50, 4)), y=np.arange(50) % 2)
+    with pytest.raises(DataTooLargeError, match="array 'X'"):
+        load(tmp_path / "a.npz", max_bytes=1000)
+    assert len(load(tmp_path / "a.npz", max_bytes=10_000).X_train) == 40

@@ -467,12 +467,17 @@ def _run_training(args, strategy) -> int:
     except Exception as error:
         if not main:
             raise
+        message = one_line(error)
+        if isinstance(error, OSError) and not error.filename:  # ENOSPC and the like
+            message = f"{message} (writing {staging})"
         done = _checkpoint_epoch(staging)
         if done is None:
             _run.discard(staging, remove_out=created_out)
-            raise
-        raise CLIError(f"{one_line(error)} (the run folder is unchanged; {done} epochs are "
-                       f"saved in {staging}: continue with chainrule train --resume {out})",
+            if message == one_line(error):
+                raise
+            raise CLIError(message) from error
+        raise CLIError(f"{message}; the run folder is unchanged; {done} epochs are saved in "
+                       f"{staging}: continue with chainrule train --resume {out}",
                        exit_status=EXIT_ERROR) from error
 
 

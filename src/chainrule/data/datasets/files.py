@@ -603,8 +603,9 @@ def read_csv_columns(layout: CSVLayout, numeric: list, text=None):
 def _target_column(layout: CSVLayout, target) -> int:
     names, width = layout.names, len(layout.names)
     if target is None:
-        matches = [k for k, n in enumerate(names) if layout.header and n.lower() in _TARGET_NAMES]
-        return matches[0] if matches else width - 1
+        lowered = [n.lower() for n in names] if layout.header else []
+        found = [lowered.index(t) for t in _TARGET_NAMES if t in lowered]  # by priority
+        return found[0] if found else width - 1
     if isinstance(target, str) and target not in names and _is_integer(target):
         target = int(target)
     if isinstance(target, int) and not isinstance(target, bool):
@@ -707,8 +708,9 @@ def load_csv(
     target : str or int, optional
         The target column, by name (needs a header) or position (negative
         counts from the end; a string of digits that is not a column name is a
-        position). Default: a column named target, label, labels, y or class
-        (any case) if there is a header, else the last column.
+        position). Default: the first of the columns named target, label,
+        labels, y or class (any case, in that order of preference) if there is
+        a header, else the last column.
     header : bool, optional
         Whether the first row holds column names; detected when None (it does
         when some column is non-numeric in the first row but numeric in the second).
@@ -796,6 +798,17 @@ def load_csv(
 
 
 # ----------------------------------------------------------------------- npz
+def _npy_header(handle):
+    """(shape, dtype, data bytes) that a ``.npy`` stream's header declares; nothing else read."""
+    from numpy.lib import format as npy_format
+
+    if npy_format.read_magic(handle) == (1, 0):
+        shape, _, dtype = npy_format.read_array_header_1_0(handle)
+    else:
+        shape, _, dtype = npy_format.read_array_header_2_0(handle)
+    return shape, dtype, math.prod(shape) * dtype.itemsize
+
+
 def _read_npy_member(path, archive, info, max_bytes):
     """One ``.npy`` member of a zip archive, after checking its declared size."""
     from numpy.lib import format as npy_format
@@ -805,12 +818,7 @@ def _read_npy_member(path, archive, info, max_bytes):
         raise too_large(path, f"array {name!r}", info.file_size, max_bytes)
     try:
         with archive.open(info) as member:
-            version = npy_format.read_magic(member)
-            if version == (1, 0):
-                shape, _, dtype = npy_format.read_array_header_1_0(member)
-            else:
-                shape, _, dtype = npy_format.read_array_header_2_0(member)
-            declared = math.prod(shape) * dtype.itemsize
+            shape, dtype, declared = _npy_header(member)
             if declared > info.file_size:
                 raise DataFormatError(
                     path,
@@ -877,12 +885,7 @@ def read_npy(path, *, max_bytes: int = DEFAULT_MAX_BYTES):
         raise too_large(path, "the .npy file", size, max_bytes)
     try:
         with path.open("rb") as handle:
-            version = npy_format.read_magic(handle)
-            if version == (1, 0):
-                shape, _, dtype = npy_format.read_array_header_1_0(handle)
-            else:
-                shape, _, dtype = npy_format.read_array_header_2_0(handle)
-            declared = math.prod(shape) * dtype.itemsize
+            shape, dtype, declared = _npy_header(handle)
             if declared > size - handle.tell():
                 raise DataFormatError(
                     path,
