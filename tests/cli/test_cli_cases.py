@@ -265,6 +265,12 @@ CASES = [
         "--proba: the model is a regressor",
     ),
     ("resume of a missing run", ["train", "--resume", "{new}"], 2, "--resume: no run folder"),
+    (
+        "test data of another kind",
+        ["train", "--data", "{points}", "--test-data", "{truncated_npz}", "--out", "{new}"],
+        2,
+        "must be the same kind of file",
+    ),
 ]
 
 

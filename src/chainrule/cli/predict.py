@@ -37,7 +37,7 @@ def add_parser(subparsers):
     p.add_argument("--no-preprocess", action="store_true",
                    help="do not apply the standardisation recorded with the model")
     p.add_argument("--max-data-mb", type=positive_int, metavar="MB",
-                   help="the largest input file read, in MiB (default: 2048)")
+                   help="the largest input file read, in MiB (default: 256)")
     return p
 
 

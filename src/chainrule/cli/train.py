@@ -81,7 +81,7 @@ def add_parser(subparsers):
                    help="override the task inferred from the targets")
     p.add_argument("--max-data-mb", type=positive_int, metavar="MB",
                    help="the largest file (after decompression) the loaders read, in MiB "
-                        "(default: 2048)")
+                        "(default: 256)")
     p.add_argument("--model", metavar="mlp|cnn|gru|lstm|CONFIG.json",
                    help="model preset or an architecture JSON (default: mlp)")
     p.add_argument("--hidden", type=_hidden_sizes, metavar="W1,W2,...",

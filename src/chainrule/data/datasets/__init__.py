@@ -383,6 +383,10 @@ def _load_path(path: Path, task, kwargs: dict, given: str):
         kwargs = {k: v for k, v in kwargs.items() if k not in ("seed", "test_size")}
         return _call_loader(str(path), _bind(load_idx_folder, path), dict(kwargs, task=task))
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
+    test_path = kwargs.get("test_path")
+    if test_path is not None and (test_path.suffix.lower() == ".npz") != (suffix == ".npz"):
+        raise ValueError(f"load: test_data {str(test_path)!r} must be the same kind of file as "
+                         f"{given!r} (both .csv or both .npz)")
     if suffix in (".csv", ".txt", ".tsv"):
         return _call_loader(str(path), _bind(load_csv, path), dict(kwargs, task=task))
     if suffix == ".npz":
