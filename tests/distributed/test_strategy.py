@@ -181,3 +181,22 @@ def test_distributed_sampler_bad_input():
         DistributedSampler(range(4), num_replicas=2, rank=2)
     with pytest.raises(ValueError, match="num_replicas must be a positive int"):
         DistributedSampler(range(4), num_replicas=0, rank=0)
+
+
+def test_a_nan_loss_on_one_rank_stops_every_rank_at_the_same_batch():
+    """TerminateOnNaN sees the global batch's loss: the ranks stop together instead of hanging."""
+    from chainrule.train import TerminateOnNaN, fit
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    y[15] = np.nan  # batch 1 (rows 10..19): on rank 1's shard only (rows 15..19)
+
+    def rank(comm):
+        model = mlp(0)
+        guard = TerminateOnNaN()
+        history = fit(model, (X, y), loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1),
+                      epochs=3, batch_size=10, shuffle=False, callbacks=[guard], verbose=0,
+                      strategy=DataParallel(comm))
+        return guard.terminated_batch, len(history.epoch)
+
+    assert run_ranks(2, rank) == [(1, 1), (1, 1)]

@@ -158,7 +158,7 @@ def _shard_positions(strategy, start, size):
 
 
 def _forward_rows(model, xb, dtype):
-    """The model's outputs for the rows ``xb``; an empty shard still gives an empty (0, ...) output."""
+    """The model's outputs for the rows ``xb``; an empty shard gives an empty (0, ...) output."""
     if len(xb):
         return model(input_tensor(xb, dtype)).data
     row = xp.zeros((1,) + tuple(xb.shape[1:]), dtype=xb.dtype)
@@ -184,7 +184,8 @@ def evaluate_batches(model, data, loss_fn, metric_fns, batch_size, dtype, strate
                 xb, yb = strategy.shard(global_batch)
                 pred = _forward_rows(model, xb, dtype)
                 if loss_fn is not None and len(xb):
-                    total_loss += float(loss_fn(Tensor(pred, dtype=pred.dtype), Tensor(yb)).item()) * len(xb)
+                    batch_loss = loss_fn(Tensor(pred, dtype=pred.dtype), Tensor(yb))
+                    total_loss += float(batch_loss.item()) * len(xb)
                 seen += len(xb)
                 outputs.append(pred)
                 targets.append(yb)
@@ -221,6 +222,10 @@ def _run_epoch(trainer, epoch, train, batch_size, shuffle, metric_fns, clip_grad
         )
         total_loss += result.loss * size
         seen += size
+        batch_loss = result.loss
+        if strategy.world_size > 1:  # the global batch's loss: all ranks' callbacks agree and stop
+            reduced = strategy.reduce_metrics({"loss_sum": batch_loss * size})
+            batch_loss = reduced["loss_sum"] / global_size
         if metric_fns:
             outputs.append(xp.array(result.output.data[:size], copy=True))
             targets.append(yb)
@@ -229,7 +234,7 @@ def _run_epoch(trainer, epoch, train, batch_size, shuffle, metric_fns, clip_grad
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{total_loss / max(seen, 1):.4f}", refresh=False)
-        callbacks.on_batch_end(batch, {"loss": result.loss, "size": size})
+        callbacks.on_batch_end(batch, {"loss": batch_loss, "size": size})
         if trainer.stop_training:
             break
     reduced = strategy.reduce_metrics({"loss_sum": total_loss, "count": seen})
