@@ -373,3 +373,14 @@ def test_a_full_disk_names_the_folder_and_keeps_the_run(tmp_path, capsys, monkey
     assert code == 2 and len(lines) == 1 and "[Errno" not in err
     assert f"No space left on device (writing {out / '.partial'})" in lines[0]
     assert f"--resume {out}" in lines[0] and not (out / "model").exists()
+
+
+def test_ctrl_c_while_starting_is_one_line(capsys, monkeypatch):
+    import chainrule.data.datasets
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(chainrule.data.datasets, "load", interrupted)
+    code, _, err = run(capsys, "train", "--no-progress")
+    assert code == 130 and err == "chainrule: interrupted\n"

@@ -89,12 +89,13 @@ def add_parser(subparsers):
                         "gru/lstm hidden size per layer (64)")
     p.add_argument("--dropout", type=_dropout, metavar="P",
                    help="dropout probability of the mlp (default 0.5) and cnn (0.3) presets")
-    p.add_argument("--epochs", type=positive_int,
+    p.add_argument("--epochs", type=positive_int, metavar="N",
                    help="epochs (default: the preset's; fewer for training sets of 20000+ "
                         "samples)")
-    p.add_argument("--batch-size", type=positive_int,
+    p.add_argument("--batch-size", type=positive_int, metavar="N",
                    help="mini-batch size (default: the preset's)")
-    p.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
+    p.add_argument("--lr", type=positive_float, metavar="F",
+                   help="learning rate (default: the preset's)")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
                    help="optimizer (default: the preset's, adam); sgd uses momentum 0.9")
     p.add_argument("--weight-decay", type=_weight_decay, metavar="L2",
@@ -108,7 +109,7 @@ def add_parser(subparsers):
     p.add_argument("--threads", type=non_negative_int, metavar="N",
                    help="BLAS threads during training (default: 1, fastest for chainrule's "
                         "small matrices and safe on a shared machine; 0 leaves the BLAS default)")
-    p.add_argument("--seed", type=non_negative_int,
+    p.add_argument("--seed", type=non_negative_int, metavar="N",
                    help="seed for initialisation, shuffling and dropout (default: 0)")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<data>-<model>-<time>)")
     p.add_argument("--overwrite", action="store_true",
