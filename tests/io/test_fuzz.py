@@ -159,7 +159,8 @@ def originals(tmp_path_factory):
     return found
 
 
-def check_model_bytes(tmp_path, originals, edits):
+def check_model_bytes(tmp_path, originals, data):
+    edits = data.draw(byte_edits, label="edits")
     path = tmp_path / "fuzz.safetensors"
     path.write_bytes(mutate_bytes(originals["model"], edits))
     loads_or_refuses(cr.load, path)
@@ -173,7 +174,8 @@ def check_model_json(tmp_path, originals, data):
     loads_or_refuses(cr.load, path)
 
 
-def check_checkpoint_bytes(tmp_path, originals, edits):
+def check_checkpoint_bytes(tmp_path, originals, data):
+    edits = data.draw(byte_edits, label="edits")
     path = tmp_path / "fuzz.safetensors"
     path.write_bytes(mutate_bytes(originals["checkpoint"], edits))
     loads_or_refuses(restore_checkpoint, path)
@@ -205,9 +207,11 @@ def check_estimator_json(tmp_path, originals, data):
     loads_or_refuses(cr.load, folder)
 
 
-def check_estimator_bytes(tmp_path, originals, edits, in_weights):
+def check_estimator_bytes(tmp_path, originals, data):
     if "estimator.json" not in originals:
         pytest.skip("needs scikit-learn")
+    edits = data.draw(byte_edits, label="edits")
+    in_weights = data.draw(st.booleans(), label="in the weights")
     json_bytes, weights = originals["estimator.json"], originals["estimator weights"]
     if in_weights:
         weights = mutate_bytes(weights, edits)
@@ -226,66 +230,26 @@ def fuzz_settings(examples):
     )
 
 
-def make_tests(examples, marks=()):
-    """The six fuzz tests with ``examples`` examples each."""
+CHECKS = {
+    "model_bytes": check_model_bytes,
+    "model_json": check_model_json,
+    "checkpoint_bytes": check_checkpoint_bytes,
+    "checkpoint_json": check_checkpoint_json,
+    "estimator_json": check_estimator_json,
+    "estimator_bytes": check_estimator_bytes,
+}
 
-    @fuzz_settings(examples)
-    @given(edits=byte_edits)
-    def model_bytes(tmp_path, originals, edits):
-        check_model_bytes(tmp_path, originals, edits)
 
-    @fuzz_settings(examples)
-    @given(data=st.data())
-    def model_json(tmp_path, originals, data):
-        check_model_json(tmp_path, originals, data)
-
-    @fuzz_settings(examples)
-    @given(edits=byte_edits)
-    def checkpoint_bytes(tmp_path, originals, edits):
-        check_checkpoint_bytes(tmp_path, originals, edits)
-
+def make_test(check, examples):
     @fuzz_settings(examples)
     @given(data=st.data())
-    def checkpoint_json(tmp_path, originals, data):
-        check_checkpoint_json(tmp_path, originals, data)
+    def test(tmp_path, originals, data):
+        check(tmp_path, originals, data)
 
-    @fuzz_settings(examples)
-    @given(data=st.data())
-    def estimator_json(tmp_path, originals, data):
-        check_estimator_json(tmp_path, originals, data)
-
-    @fuzz_settings(examples)
-    @given(edits=byte_edits, in_weights=st.booleans())
-    def estimator_bytes(tmp_path, originals, edits, in_weights):
-        check_estimator_bytes(tmp_path, originals, edits, in_weights)
-
-    tests = [
-        model_bytes,
-        model_json,
-        checkpoint_bytes,
-        checkpoint_json,
-        estimator_json,
-        estimator_bytes,
-    ]
-    for mark in marks:
-        tests = [mark(test) for test in tests]
-    return tests
+    test.__doc__ = f"{check.__name__} on {examples} mutated files."
+    return test
 
 
-(
-    test_fuzz_model_bytes,
-    test_fuzz_model_json,
-    test_fuzz_checkpoint_bytes,
-    test_fuzz_checkpoint_json,
-    test_fuzz_estimator_json,
-    test_fuzz_estimator_bytes,
-) = make_tests(DEFAULT_EXAMPLES)
-
-(
-    test_fuzz_many_model_bytes,
-    test_fuzz_many_model_json,
-    test_fuzz_many_checkpoint_bytes,
-    test_fuzz_many_checkpoint_json,
-    test_fuzz_many_estimator_json,
-    test_fuzz_many_estimator_bytes,
-) = make_tests(SLOW_EXAMPLES, marks=[pytest.mark.slow])
+for _name, _check in CHECKS.items():
+    globals()[f"test_fuzz_{_name}"] = make_test(_check, DEFAULT_EXAMPLES)
+    globals()[f"test_fuzz_many_{_name}"] = pytest.mark.slow(make_test(_check, SLOW_EXAMPLES))

@@ -23,7 +23,7 @@ import os
 from ..backend import xp
 from .atomic import atomic_write_bytes
 from .errors import ModelFileError
-from .files import parse_json, read_safetensors, safetensors_bytes
+from .files import check_version, parse_json, read_safetensors, safetensors_bytes
 from .model import FORMAT_VERSION, architecture_document, load_weights, model_from_document
 
 __all__ = [
@@ -200,14 +200,8 @@ def _check_history(history, file) -> None:
 
 def _check_document(document, file) -> None:
     _require(isinstance(document, dict), file, "checkpoint", "a JSON object", document)
-    version = document.get("format_version", FORMAT_VERSION)
-    _require(
-        _is_int(version) and 1 <= version <= FORMAT_VERSION,
-        file,
-        "format_version",
-        f"1 to {FORMAT_VERSION}",
-        version,
-    )
+    check_version(document.get("format_version", FORMAT_VERSION), FORMAT_VERSION, file,
+                  "format_version")
     epoch = document.get("epoch")
     _require(
         _is_int(epoch) and 0 <= epoch < 2**31, file, "epoch", "a number of finished epochs", epoch

@@ -22,7 +22,7 @@ import os
 from .architecture import import_defining_module
 from .atomic import write_folder
 from .errors import ModelFileError
-from .files import json_bytes, parse_json, read_bytes
+from .files import check_version, json_bytes, parse_json, read_bytes
 from .model import FOLDER_FILES, load_model, model_files, save_model
 
 __all__ = [
@@ -153,16 +153,7 @@ def _estimator_document(path) -> tuple[dict, str]:
         raise ModelFileError(
             f"{file}: not a chainrule estimator file (expected format {ESTIMATOR_FORMAT!r})"
         )
-    version = document.get("version")
-    if (
-        isinstance(version, bool)
-        or not isinstance(version, int)
-        or not 1 <= version <= ESTIMATOR_VERSION
-    ):
-        raise ModelFileError(
-            f"{file}: version {version!r} is not one this chainrule reads "
-            f"(1 to {ESTIMATOR_VERSION})"
-        )
+    check_version(document.get("version"), ESTIMATOR_VERSION, file, "version")
     return document, file
 
 

@@ -16,7 +16,14 @@ import os
 from ..backend import to_numpy, xp
 from .errors import MAX_JSON_BYTES, MAX_JSON_DEPTH, ModelFileError
 
-__all__ = ["json_bytes", "parse_json", "read_bytes", "read_safetensors", "safetensors_bytes"]
+__all__ = [
+    "check_version",
+    "json_bytes",
+    "parse_json",
+    "read_bytes",
+    "read_safetensors",
+    "safetensors_bytes",
+]
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 """The largest safetensors header read (the limit of the safetensors library itself)."""
@@ -82,6 +89,15 @@ def parse_json(text, what: str, path, *, max_bytes: int = MAX_JSON_BYTES):
             f"{path}: the {what} is nested deeper than the limit of {MAX_JSON_DEPTH} levels"
         )
     return value
+
+
+def check_version(version, newest: int, file, field: str) -> int:
+    """A format version: an int from 1 to ``newest``, else ModelFileError naming ``file``."""
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= newest:
+        raise ModelFileError(
+            f"{file}: {field} {version!r} is not one this chainrule reads (1 to {newest})"
+        )
+    return version
 
 
 def json_bytes(document, *, indent: int | None = None, allow_nan: bool = False) -> bytes:

@@ -27,7 +27,14 @@ from ..backend import is_float_dtype, xp
 from .architecture import build_model, check_architecture, check_tensors, model_config
 from .atomic import atomic_write_bytes, write_folder
 from .errors import ModelFileError
-from .files import json_bytes, parse_json, read_bytes, read_safetensors, safetensors_bytes
+from .files import (
+    check_version,
+    json_bytes,
+    parse_json,
+    read_bytes,
+    read_safetensors,
+    safetensors_bytes,
+)
 
 __all__ = [
     "CONFIG_FILE",
@@ -192,16 +199,8 @@ def model_from_document(document, tensors: dict, file):
     """
     if not isinstance(document, dict) or "architecture" not in document:
         raise ModelFileError(f"{file}: the config has no 'architecture' entry")
-    version = document.get("format_version", FORMAT_VERSION)
-    if (
-        isinstance(version, bool)
-        or not isinstance(version, int)
-        or not 1 <= version <= FORMAT_VERSION
-    ):
-        raise ModelFileError(
-            f"{file}: format version {version!r} is not one this chainrule reads "
-            f"(1 to {FORMAT_VERSION})"
-        )
+    check_version(document.get("format_version", FORMAT_VERSION), FORMAT_VERSION, file,
+                  "format version")
     dtype = _document_dtype(document, file)
     check_architecture(document["architecture"], file)
     check_tensors(document["architecture"], tensors, file, dtype)

@@ -46,29 +46,17 @@ def _linear(config: dict) -> dict:
     return shapes
 
 
-def _conv(spatial: int):
+def _conv(spatial: int, transposed: bool = False):
+    """Conv: weight (out, in / groups, *kernel); transposed conv: (in, out / groups, *kernel)."""
+
     def shapes(config: dict) -> dict:
         n_in, n_out = _size(config, "in_channels"), _size(config, "out_channels")
         groups = _size(config, "groups", 1)
         kernel = _sizes(config, "kernel_size", spatial)
         if n_in % groups or n_out % groups:
             raise ValueError(f"in_channels and out_channels must be divisible by groups={groups}")
-        found = {"weight": ((n_out, n_in // groups, *kernel), "float")}
-        if _flag(config, "bias", True):
-            found["bias"] = ((n_out,), "float")
-        return found
-
-    return shapes
-
-
-def _conv_transpose(spatial: int):
-    def shapes(config: dict) -> dict:
-        n_in, n_out = _size(config, "in_channels"), _size(config, "out_channels")
-        groups = _size(config, "groups", 1)
-        kernel = _sizes(config, "kernel_size", spatial)
-        if n_in % groups or n_out % groups:
-            raise ValueError(f"in_channels and out_channels must be divisible by groups={groups}")
-        found = {"weight": ((n_in, n_out // groups, *kernel), "float")}
+        first, second = (n_in, n_out) if transposed else (n_out, n_in)
+        found = {"weight": ((first, second // groups, *kernel), "float")}
         if _flag(config, "bias", True):
             found["bias"] = ((n_out,), "float")
         return found
@@ -199,8 +187,8 @@ LIBRARY_STATE_SHAPES = {
     "Linear": _linear,
     "Conv1d": _conv(1),
     "Conv2d": _conv(2),
-    "ConvTranspose1d": _conv_transpose(1),
-    "ConvTranspose2d": _conv_transpose(2),
+    "ConvTranspose1d": _conv(1, transposed=True),
+    "ConvTranspose2d": _conv(2, transposed=True),
     "Embedding": _embedding,
     "GroupNorm": _group_norm,
     "BatchNorm1d": _batch_norm,
