@@ -7,18 +7,23 @@ operations on it are recorded (see :mod:`chainrule.autograd`) and
 Gradients **accumulate**: each ``backward()`` adds into ``.grad`` with ``+=``,
 as in PyTorch, so mini-batch gradients can be summed over several calls. Call
 ``zero_grad()`` (or the optimizer's / module's ``zero_grad``) between steps.
+``.grad`` is an ndarray (not a Tensor): the optimizers update with it directly.
+
+This module holds what a tensor *is* (data, grad, graph node, hooks, version
+count). The operators and the methods that compute (``+``, ``==``, ``sum``,
+``view``, ``add_`` ...) are the functional primitives, set on the class by
+:func:`chainrule.functional.methods.install`, called once by ``import chainrule``.
 """
 
 from __future__ import annotations
 
 from numbers import Number
 
-from . import autograd
+from .autograd.engine import VersionCounter, run_backward, seed_gradients
+from .autograd.hooks import HooksDict, RemovableHandle
 from .backend import DEFAULT_FLOAT, is_float_dtype, xp
 
-__all__ = ["Tensor", "tensor"]
-
-F = None  # chainrule.functional, bound when it is imported (it imports this module)
+__all__ = ["Tensor", "device", "tensor"]
 
 
 def _to_array(data, dtype=None):
@@ -32,8 +37,51 @@ def _to_array(data, dtype=None):
     if array.dtype.kind == "c":
         raise TypeError("Tensor: expected real data, received complex dtype " + str(array.dtype))
     if array.dtype.kind == "f" and array.dtype != DEFAULT_FLOAT:
-        return array.astype(DEFAULT_FLOAT)  # Python floats and float64/float16 arrays become float32
+        return array.astype(DEFAULT_FLOAT)  # Python floats, float64/float16 arrays: float32
     return array
+
+
+class device:
+    """Where a tensor's array lives: always the CPU (NumPy), as ``torch.device('cpu')``.
+
+    ``device('cpu')`` and ``device('cpu', 0)`` are accepted so PyTorch scripts run;
+    any other type raises ValueError.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> cr.device("cpu")
+    device(type='cpu')
+    """
+
+    def __init__(self, type: str | device = "cpu", index: int | None = None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        name = str(type).split(":")[0]
+        if name != "cpu":
+            raise ValueError(
+                f"device: chainrule computes on the CPU with NumPy, received device {type!r}; "
+                "use 'cpu'"
+            )
+        self.type, self.index = "cpu", index
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, (device, str)) and device(other).type == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')"
+
+    def __str__(self) -> str:
+        return self.type
+
+
+def check_device(value) -> None:
+    """Accept None, ``'cpu'`` or a cpu :class:`device`; raise ValueError for any other device."""
+    if value is not None:
+        device(value)
 
 
 class Tensor:
@@ -63,6 +111,10 @@ class Tensor:
 
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected op
     __slots__ = ("__dict__", "__weakref__", "_ctx", "_requires_grad", "data", "grad", "name")
+    # Rarely set, so class-level defaults (an instance sets its own only when needed)
+    _vc: VersionCounter | None = None  # in-place version count, shared with detach()
+    _hooks: HooksDict | None = None  # register_hook's {id: hook}
+    _retains_grad: bool = False  # retain_grad() on a non-leaf
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _to_array(data, dtype)
@@ -97,7 +149,9 @@ class Tensor:
                 f"{self.data.dtype}; convert with .float() first"
             )
         if not flag and self._ctx is not None:
-            raise RuntimeError("requires_grad: cannot turn off grad on a non-leaf tensor; use .detach()")
+            raise RuntimeError(
+                "requires_grad: cannot turn off grad on a non-leaf tensor; use .detach()"
+            )
         self._requires_grad = flag
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
@@ -120,15 +174,31 @@ class Tensor:
     def ndim(self) -> int:
         return self.data.ndim
 
-    @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self, dim: int | None = None):
+        """The shape (a tuple), or the size of dimension ``dim``, as PyTorch; ``numel()`` counts."""
+        if dim is None:
+            return self.data.shape
+        if not -max(self.data.ndim, 1) <= dim < max(self.data.ndim, 1):
+            raise IndexError(f"size: dim {dim} is out of range for a tensor with "
+                             f"{self.data.ndim} dimensions")
+        return self.data.shape[dim]
 
     def numel(self) -> int:
+        """The number of elements."""
         return self.data.size
 
     def dim(self) -> int:
         return self.data.ndim
+
+    @property
+    def device(self) -> device:
+        return device("cpu")
+
+    @property
+    def grad_fn(self):
+        """The recorded node that produced this tensor (None for a leaf): a
+        :class:`~chainrule.autograd.Function` with ``name()`` and ``next_functions``."""
+        return self._ctx
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -143,49 +213,99 @@ class Tensor:
 
     def item(self) -> Number:
         if self.data.size != 1:
-            raise ValueError(f"item(): expected a tensor with one element, received shape {self.shape}")
+            raise ValueError(
+                f"item(): expected a tensor with one element, received shape {self.shape}"
+            )
         return self.data.reshape(()).item()
 
     def tolist(self):
         return self.data.tolist()
 
     def detach(self) -> Tensor:
-        """A new leaf sharing the data, cut from the graph."""
-        return Tensor._from_op(self.data, None)
-
-    def clone(self) -> Tensor:
-        return F.clone(self)
+        """A new leaf sharing the data (and its in-place version count), cut from the graph."""
+        out = Tensor._from_op(self.data, None)
+        if self._vc is None:
+            self._vc = VersionCounter()
+        out._vc = self._vc
+        return out
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``.grad`` to None)."""
         self.grad = None
 
-    def backward(self, grad=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, *, grad=None) -> None:
         """Backpropagate from this tensor into the ``.grad`` of every leaf that requires grad.
 
-        ``grad`` defaults to 1 for a scalar; a non-scalar needs it given. Gradients
-        accumulate (``+=``). The saved arrays are released afterwards unless
-        ``retain_graph=True``.
+        ``gradient`` (or ``grad=``) defaults to 1 for a scalar; a non-scalar needs it given.
+        Gradients accumulate (``+=``). The saved arrays are released afterwards unless
+        ``retain_graph=True``. ``create_graph=True`` is not supported (see
+        :func:`chainrule.autograd.grad`).
         """
-        autograd.run_backward(self, grad, retain_graph=retain_graph)
+        if create_graph:
+            raise NotImplementedError(
+                "backward: create_graph=True is not supported; chainrule's backward functions "
+                "compute on arrays, so gradients cannot be differentiated again"
+            )
+        if grad is not None:
+            if gradient is not None:
+                raise TypeError("backward: pass gradient= or grad= (the same), not both")
+            gradient = grad
+        seeds = seed_gradients([self], None if gradient is None else [gradient], "backward")
+        run_backward([self], seeds, retain_graph=bool(retain_graph))
 
-    def astype(self, dtype) -> Tensor:
-        return F.astype(self, dtype)
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` each time the gradient of this tensor is computed.
 
-    def float(self) -> Tensor:
-        return self.astype(DEFAULT_FLOAT)
+        As PyTorch: ``grad`` is a Tensor; a hook that returns a tensor (or array) replaces
+        the gradient passed on (and, for a leaf, accumulated into ``.grad``); one that
+        returns None leaves it unchanged. A leaf's hooks see the sum of every path, once
+        per backward. Returns a handle whose ``remove()`` unregisters the hook.
 
-    def double(self) -> Tensor:
-        return self.astype(xp.float64)
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> handle = w.register_hook(lambda g: g * 0)
+        >>> (w * 3).sum().backward()
+        >>> w.grad
+        array([0., 0.], dtype=float32)
+        >>> handle.remove()
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that does not require grad"
+            )
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a callable, received {type(hook).__name__}")
+        if self._hooks is None:
+            self._hooks = HooksDict()
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
-    def long(self) -> Tensor:
-        return Tensor(self.data.astype(xp.int64))
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` on backward (leaves always do)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: cannot retain the gradient of a tensor that does "
+                               "not require grad")
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def _version(self) -> int:
+        """How many in-place ops changed this tensor's array (PyTorch's ``_version``)."""
+        return 0 if self._vc is None else self._vc.value
 
     def __repr__(self) -> str:
         body = xp.array2string(self.data, separator=", ", prefix="tensor(")
         extra = f", dtype={self.dtype}" if self.dtype != DEFAULT_FLOAT else ""
         if self._ctx is not None:
-            extra += f", grad_fn={type(self._ctx).__name__}"
+            extra += f", grad_fn={self._ctx!r}"
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
@@ -199,169 +319,12 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
-    __hash__ = object.__hash__  # by identity, as PyTorch (== is elementwise); the C slot keeps dict lookups fast
-
-    # -------------------------------------------------------------- operators
-    def __add__(self, other):
-        return F.add(self, other)
-
-    def __radd__(self, other):
-        return F.add(other, self)
-
-    def __sub__(self, other):
-        return F.sub(self, other)
-
-    def __rsub__(self, other):
-        return F.sub(other, self)
-
-    def __mul__(self, other):
-        return F.mul(self, other)
-
-    def __rmul__(self, other):
-        return F.mul(other, self)
-
-    def __truediv__(self, other):
-        return F.div(self, other)
-
-    def __rtruediv__(self, other):
-        return F.div(other, self)
-
-    def __pow__(self, other):
-        return F.pow(self, other)
-
-    def __rpow__(self, other):
-        return F.pow(other, self)
-
-    def __matmul__(self, other):
-        return F.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return F.matmul(other, self)
-
-    def __neg__(self):
-        return F.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __getitem__(self, index):
-        return F.getitem(self, index)
-
-    # comparisons are not differentiable: they return boolean tensors
-    def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(op(self.data, other))
-
-    def __lt__(self, other):
-        return self._compare(other, xp.less)
-
-    def __le__(self, other):
-        return self._compare(other, xp.less_equal)
-
-    def __gt__(self, other):
-        return self._compare(other, xp.greater)
-
-    def __ge__(self, other):
-        return self._compare(other, xp.greater_equal)
-
-    def eq(self, other):
-        return self._compare(other, xp.equal)
-
-    # ---------------------------------------------------------------- methods
-    def sum(self, axis=None, keepdims: bool = False):
-        return F.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims: bool = False):
-        return F.mean(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis=None, keepdims: bool = False, unbiased: bool = False):
-        return F.var(self, axis=axis, keepdims=keepdims, unbiased=unbiased)
-
-    def max(self, axis=None, keepdims: bool = False):
-        return F.max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims: bool = False):
-        return F.min(self, axis=axis, keepdims=keepdims)
-
-    def argmax(self, axis=None):
-        return Tensor(xp.argmax(self.data, axis=axis))
-
-    def argmin(self, axis=None):
-        return Tensor(xp.argmin(self.data, axis=axis))
-
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return F.reshape(self, shape)
-
-    view = reshape
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1):
-        return F.flatten(self, start_dim, end_dim)
-
-    def transpose(self, *axes):
-        """Swap two axes (``transpose(0, 1)``, as PyTorch) or reverse them all (no arguments).
-
-        With as many axes as dimensions (ndim > 2) it permutes, as NumPy does.
-        """
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return F.transpose(self, axes if axes else None)
-
-    def permute(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return F.permute(self, axes)
-
-    @property
-    def T(self):
-        return F.transpose(self, None)
-
-    def squeeze(self, axis=None):
-        return F.squeeze(self, axis)
-
-    def unsqueeze(self, axis: int):
-        return F.unsqueeze(self, axis)
-
-    def exp(self):
-        return F.exp(self)
-
-    def log(self):
-        return F.log(self)
-
-    def sqrt(self):
-        return F.sqrt(self)
-
-    def abs(self):
-        return F.abs(self)
-
-    def clip(self, min=None, max=None):
-        return F.clip(self, min, max)
-
-    clamp = clip
-
-    def pow(self, exponent):
-        return F.pow(self, exponent)
-
-    def relu(self):
-        return F.relu(self)
-
-    def sigmoid(self):
-        return F.sigmoid(self)
-
-    def tanh(self):
-        return F.tanh(self)
-
-    def softmax(self, axis: int = -1):
-        return F.softmax(self, axis=axis)
-
-    def log_softmax(self, axis: int = -1):
-        return F.log_softmax(self, axis=axis)
+    # by identity, as PyTorch (== is elementwise); the C slot keeps dict lookups fast
+    __hash__ = object.__hash__
 
 
-autograd._Tensor = Tensor  # Function.apply wraps outputs without importing this module per call
-
-
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
-    """Create a :class:`Tensor` (float32 by default for floating data)."""
+def tensor(data, requires_grad: bool = False, dtype=None, *, device=None) -> Tensor:
+    """Create a :class:`Tensor` (float32 by default for floating data); ``device`` must be
+    the CPU."""
+    check_device(device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)

@@ -4,7 +4,6 @@ Every function takes and returns :class:`chainrule.Tensor`; each primitive's
 forward and backward sit side by side in its module.
 """
 
-from .. import tensor as _tensor_module
 from . import conv, normalization, pool, recurrent
 from .activation import dropout, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .activation_extra import elu, hardtanh, mish, prelu, silu, softplus
@@ -15,15 +14,25 @@ from .elementwise import (
     abs,
     add,
     astype,
+    clamp,
     clip,
+    cos,
     div,
+    eq,
     exp,
+    ge,
+    gt,
+    le,
     log,
+    lt,
+    masked_fill,
     maximum,
     minimum,
     mul,
+    ne,
     neg,
     pow,
+    sin,
     sqrt,
     square,
     sub,
@@ -31,7 +40,7 @@ from .elementwise import (
 )
 from .encoding import one_hot
 from .feature_dropout import dropout1d, dropout2d
-from .linalg import linear, matmul
+from .linalg import bmm, linear, matmul, mm
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -45,23 +54,29 @@ from .loss import (
 from .normalization import *
 from .pool import *
 from .recurrent import *
-from .reduce import max, mean, min, sum, var
+from .reduce import argmax, argmin, max, mean, min, std, sum, var
 from .resample import adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d, interpolate
 from .shape import (
     cat,
+    chunk,
     clone,
+    expand,
     flatten,
+    gather,
     getitem,
+    index_select,
     pad,
     permute,
+    repeat,
     reshape,
+    setitem,
+    split,
     squeeze,
     stack,
+    t,
     transpose,
     unsqueeze,
 )
-
-_tensor_module.F = __import__(__name__, fromlist=["_"])
 
 __all__ = [
     "abs",
@@ -69,32 +84,47 @@ __all__ = [
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
     "add",
+    "argmax",
+    "argmin",
     "astype",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "bmm",
     "cat",
+    "chunk",
+    "clamp",
     "clip",
     "clone",
     "conv_transpose1d",
     "conv_transpose2d",
+    "cos",
     "cross_entropy",
     "div",
     "dropout",
     "dropout1d",
     "dropout2d",
     "elu",
+    "eq",
     "exp",
+    "expand",
     "flatten",
+    "gather",
+    "ge",
     "gelu",
     "getitem",
+    "gt",
     "hardtanh",
     "huber_loss",
+    "index_select",
     "interpolate",
     "l1_loss",
+    "le",
     "leaky_relu",
     "linear",
     "log",
     "log_softmax",
+    "lt",
+    "masked_fill",
     "matmul",
     "max",
     "maximum",
@@ -102,8 +132,10 @@ __all__ = [
     "min",
     "minimum",
     "mish",
+    "mm",
     "mse_loss",
     "mul",
+    "ne",
     "neg",
     "nll_loss",
     "one_hot",
@@ -112,19 +144,25 @@ __all__ = [
     "pow",
     "prelu",
     "relu",
+    "repeat",
     "scaled_dot_product_attention",
     "reshape",
+    "setitem",
     "sigmoid",
     "silu",
+    "sin",
     "smooth_l1_loss",
     "softmax",
     "softplus",
+    "split",
     "sqrt",
     "square",
     "squeeze",
     "stack",
+    "std",
     "sub",
     "sum",
+    "t",
     "tanh",
     "transpose",
     "unsqueeze",

@@ -66,3 +66,13 @@ def normalize_axis(axis, ndim: int, name: str = "axis"):
 
 def as_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def resolve_dim(owner: str, dim, axis, keepdim=None, keepdims=None):
+    """Merge PyTorch's ``dim``/``keepdim`` with NumPy's ``axis``/``keepdims`` (either spelling,
+    not both): returns ``(axis, keepdims)``."""
+    if dim is not None and axis is not None:
+        raise TypeError(f"{owner}: pass dim= or axis= (they are the same), not both")
+    if keepdim is not None and keepdims is not None:
+        raise TypeError(f"{owner}: pass keepdim= or keepdims= (they are the same), not both")
+    return (axis if dim is None else dim), bool(keepdims if keepdim is None else keepdim)

@@ -14,6 +14,7 @@ from ..autograd import Function
 from ..backend import erf, xp
 from ..rng import get_generator
 from ..tensor import Tensor
+from ._util import resolve_dim
 
 __all__ = ["dropout", "gelu", "leaky_relu", "log_softmax", "relu", "sigmoid", "softmax", "tanh"]
 
@@ -143,17 +144,27 @@ def gelu(x) -> Tensor:
 
 def _check_axis(name, x, axis):
     if not -x.ndim <= axis < max(x.ndim, 1):
-        raise ValueError(f"{name}: axis {axis} is out of range for a tensor of shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name}: axis {axis} is out of range for a tensor of shape {tuple(x.shape)}"
+        )
 
 
-def softmax(x, axis: int = -1) -> Tensor:
-    """Softmax along ``axis``, computed stably."""
+def _softmax_dim(owner, dim, axis) -> int:
+    axis, _ = resolve_dim(owner, dim, axis)
+    return -1 if axis is None else axis
+
+
+def softmax(x, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Softmax along ``dim`` (or ``axis``; default the last), computed stably."""
+    axis = _softmax_dim("softmax", dim, axis)
     _check_axis("softmax", x, axis)
     return Softmax.apply(x, axis=axis)
 
 
-def log_softmax(x, axis: int = -1) -> Tensor:
-    """log(softmax(x)) along ``axis`` through log-sum-exp (stable for large logits)."""
+def log_softmax(x, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """log(softmax(x)) along ``dim`` (or ``axis``; default the last) through log-sum-exp
+    (stable for large logits)."""
+    axis = _softmax_dim("log_softmax", dim, axis)
     _check_axis("log_softmax", x, axis)
     return LogSoftmax.apply(x, axis=axis)
 

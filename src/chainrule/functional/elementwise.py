@@ -9,7 +9,7 @@ sums it back to the input's own shape.
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import xp
+from ..backend import is_float_dtype, xp
 from ..tensor import Tensor
 from ._util import check_broadcast, coerce_pair
 
@@ -17,15 +17,25 @@ __all__ = [
     "abs",
     "add",
     "astype",
+    "clamp",
     "clip",
+    "cos",
     "div",
+    "eq",
     "exp",
+    "ge",
+    "gt",
+    "le",
     "log",
+    "lt",
+    "masked_fill",
     "maximum",
     "minimum",
     "mul",
+    "ne",
     "neg",
     "pow",
+    "sin",
     "sqrt",
     "square",
     "sub",
@@ -132,6 +142,28 @@ class Log(Function):
 
     def backward(self, g):
         return (g / self.x,)
+
+
+class Sin(Function):
+    """y = sin x;  ∂L/∂x = g ⊙ cos x."""
+
+    def forward(self, x):
+        self.x = x
+        return xp.sin(x)
+
+    def backward(self, g):
+        return (g * xp.cos(self.x),)
+
+
+class Cos(Function):
+    """y = cos x;  ∂L/∂x = −g ⊙ sin x."""
+
+    def forward(self, x):
+        self.x = x
+        return xp.cos(x)
+
+    def backward(self, g):
+        return (-g * xp.sin(self.x),)
 
 
 class Sqrt(Function):
@@ -267,6 +299,14 @@ def log(x) -> Tensor:
     return Log.apply(x)
 
 
+def sin(x) -> Tensor:
+    return Sin.apply(x)
+
+
+def cos(x) -> Tensor:
+    return Cos.apply(x)
+
+
 def sqrt(x) -> Tensor:
     return Sqrt.apply(x)
 
@@ -278,6 +318,9 @@ def abs(x) -> Tensor:
 def clip(x, min=None, max=None) -> Tensor:
     """Clamp into [min, max]; the gradient passes where min ≤ x ≤ max."""
     return Clip.apply(x, lo=min, hi=max)
+
+
+clamp = clip
 
 
 def maximum(a, b) -> Tensor:
@@ -298,8 +341,51 @@ def where(condition, a, b) -> Tensor:
     return Where.apply(condition, a, b)
 
 
+def masked_fill(x, mask, value) -> Tensor:
+    """``value`` where ``mask`` is True, else x (mask broadcasts to x's shape);
+    composed as ``where(mask, value, x)``, so ∂L/∂x = g ⊙ ¬mask."""
+    mask = mask.data if isinstance(mask, Tensor) else xp.asarray(mask)
+    if mask.dtype != bool:
+        raise TypeError(f"masked_fill: expected a boolean mask, received dtype {mask.dtype}")
+    if check_broadcast("masked_fill", mask, x) != tuple(x.shape):
+        raise ValueError(
+            f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's "
+            f"shape {tuple(x.shape)}"
+        )
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, received "
+                             f"shape {value.shape}")
+        return where(mask, value, x)
+    return where(mask, x.dtype.type(value), x)
+
+
+def _compare(ufunc):
+    def compare(a, b) -> Tensor:
+        a, b = (t.data if isinstance(t, Tensor) else t for t in (a, b))
+        return Tensor(ufunc(a, b))
+
+    compare.__name__ = ufunc.__name__
+    compare.__doc__ = f"Elementwise ``{ufunc.__name__}``, a boolean tensor (not differentiable)."
+    return compare
+
+
+eq = _compare(xp.equal)
+ne = _compare(xp.not_equal)
+lt = _compare(xp.less)
+le = _compare(xp.less_equal)
+gt = _compare(xp.greater)
+ge = _compare(xp.greater_equal)
+
+
 def astype(x, dtype) -> Tensor:
-    """Cast to ``dtype``; gradients flow back in the original dtype."""
-    if x.dtype == xp.dtype(dtype):
+    """Cast to ``dtype``; between float dtypes gradients flow back in the original dtype.
+
+    A cast to an integer or boolean dtype is not differentiable: the result is a constant.
+    """
+    dtype = xp.dtype(dtype)
+    if x.dtype == dtype:
         return x
-    return AsType.apply(x, dtype=xp.dtype(dtype))
+    if not is_float_dtype(dtype):
+        return Tensor(x.data.astype(dtype))
+    return AsType.apply(x, dtype=dtype)

@@ -7,7 +7,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from ._util import coerce_pair, shape_of
 
-__all__ = ["linear", "matmul"]
+__all__ = ["bmm", "linear", "matmul", "mm"]
 
 
 class MatMul(Function):
@@ -100,6 +100,26 @@ def matmul(a, b) -> Tensor:
     except ValueError:
         raise ValueError(f"matmul: batch dimensions of {tuple(sa)} and {tuple(sb)} cannot be broadcast") from None
     return MatMul.apply(a, b)
+
+
+def _check_ndim(owner, a, b, ndim):
+    if len(shape_of(a)) != ndim or len(shape_of(b)) != ndim:
+        raise ValueError(f"{owner}: expected two {ndim}-D tensors, received shapes "
+                         f"{tuple(shape_of(a))} and {tuple(shape_of(b))}")
+
+
+def mm(a, b) -> Tensor:
+    """The product of two matrices (2-D only, as ``torch.mm``); see :func:`matmul`."""
+    _check_ndim("mm", a, b, 2)
+    return matmul(a, b)
+
+
+def bmm(a, b) -> Tensor:
+    """Batched matrix product of (B, n, m) and (B, m, p) tensors (as ``torch.bmm``)."""
+    _check_ndim("bmm", a, b, 3)
+    if shape_of(a)[0] != shape_of(b)[0]:
+        raise ValueError(f"bmm: batch sizes differ: {tuple(shape_of(a))} and {tuple(shape_of(b))}")
+    return matmul(a, b)
 
 
 def linear(input, weight, bias=None) -> Tensor:

@@ -5,18 +5,26 @@ from __future__ import annotations
 from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
-from ._util import as_tensor
+from ._util import as_tensor, resolve_dim
 
 __all__ = [
     "cat",
+    "chunk",
     "clone",
+    "expand",
     "flatten",
+    "gather",
     "getitem",
+    "index_select",
     "pad",
     "permute",
+    "repeat",
     "reshape",
+    "setitem",
+    "split",
     "squeeze",
     "stack",
+    "t",
     "transpose",
     "unsqueeze",
 ]
@@ -30,7 +38,9 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} into {tuple(shape)}") from None
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {x.shape} into {tuple(shape)}"
+            ) from None
 
     def backward(self, g):
         return (g.reshape(self.shape),)
@@ -66,6 +76,83 @@ class GetItem(Function):
             xp.add.at(grad, self.index, g)
         else:
             grad[self.index] = g
+        return (grad,)
+
+
+class SetItem(Function):
+    """y = x with y[index] = v (out of place);  ∂L/∂x = g with zeros at ``index``,
+    ∂L/∂v = g[index] (the engine sums it back to v's shape)."""
+
+    def forward(self, x, value, index=None):
+        self.index = index
+        y = x.copy()
+        y[index] = value
+        return y
+
+    def backward(self, g):
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = g.copy()
+            gx[self.index] = 0
+        gv = g[self.index] if self.needs_input_grad[1] else None
+        return gx, gv
+
+
+class Expand(Function):
+    """y = x broadcast to ``shape`` (a read-only view);  ∂L/∂x = g summed over the broadcast
+    axes, which the engine does when a gradient is larger than its input."""
+
+    def forward(self, x, shape=None):
+        return xp.broadcast_to(x, shape)
+
+    def backward(self, g):
+        return (g,)
+
+
+class Repeat(Function):
+    """y = x tiled ``repeats`` times along each axis (PyTorch's ``repeat``, NumPy's ``tile``);
+    ∂L/∂x = Σ of g over the copies: g viewed as (r₀, n₀, r₁, n₁, …) summed over the rᵢ."""
+
+    def forward(self, x, repeats=None):
+        self.shape = x.shape
+        self.padded = (1,) * (len(repeats) - x.ndim) + x.shape  # leading axes of size 1
+        self.repeats = repeats
+        return xp.tile(x, repeats)
+
+    def backward(self, g):
+        pairs = tuple(k for pair in zip(self.repeats, self.padded) for k in pair)
+        summed = g.reshape(pairs).sum(axis=tuple(range(0, len(pairs), 2)))
+        return (summed.reshape(self.shape),)
+
+
+class Gather(Function):
+    """y[i₀…, j, …] = x[i₀…, index[i₀…, j, …], …] along ``dim`` (PyTorch's ``gather``);
+    ∂L/∂x = zeros with g scatter-added at the gathered positions (repeats add up)."""
+
+    def forward(self, x, index=None, dim=0):
+        self.shape = x.shape
+        grid = list(xp.indices(index.shape, sparse=True))
+        grid[dim] = index
+        self.where = tuple(grid)
+        return x[self.where]
+
+    def backward(self, g):
+        grad = xp.zeros(self.shape, dtype=g.dtype)
+        xp.add.at(grad, self.where, g)
+        return (grad,)
+
+
+class IndexSelect(Function):
+    """y = the slices of x at ``index`` along ``dim``;  ∂L/∂x = zeros with g added back at
+    ``index`` (a repeated index gets the sum)."""
+
+    def forward(self, x, index=None, dim=0):
+        self.shape, self.where = x.shape, (slice(None),) * dim + (index,)
+        return xp.take(x, index, axis=dim)
+
+    def backward(self, g):
+        grad = xp.zeros(self.shape, dtype=g.dtype)
+        xp.add.at(grad, self.where, g)
         return (grad,)
 
 
@@ -192,21 +279,151 @@ def getitem(x, index) -> Tensor:
     return GetItem.apply(x, index=index)
 
 
-def cat(tensors, axis: int = 0) -> Tensor:
-    """Concatenate along an existing axis (PyTorch's ``torch.cat``)."""
+def setitem(x, index, value) -> Tensor:
+    """``x`` with ``x[index] = value``, out of place and differentiable in x and value
+    (``Tensor.__setitem__`` makes it in place)."""
+    index = _clean_index(index)
+    if isinstance(value, Tensor):
+        if value.dtype != x.dtype:
+            value = value.astype(x.dtype)
+    else:
+        value = xp.asarray(value, dtype=x.dtype)
+    return SetItem.apply(x, value, index=index)
+
+
+def _dim(owner: str, dim: int, ndim: int) -> int:
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise ValueError(f"{owner}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return int(dim) % max(ndim, 1)
+
+
+def _index_array(owner: str, index):
+    index = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{owner}: index must hold integers, received dtype {index.dtype}")
+    return index
+
+
+def expand(x, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` without copying (-1 keeps a dimension), as PyTorch's ``expand``.
+
+    Leading dimensions may be added; a dimension can grow only from size 1.
+    """
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    extra = len(sizes) - x.ndim
+    if extra < 0:
+        raise ValueError(f"expand: expected at least {x.ndim} sizes for shape {x.shape}, "
+                         f"received {tuple(sizes)}")
+    shape = tuple(
+        x.shape[i - extra] if n == -1 and i >= extra else int(n) for i, n in enumerate(sizes)
+    )
+    for i, n in enumerate(x.shape):
+        if n != 1 and shape[i + extra] != n:
+            raise ValueError(f"expand: cannot expand dimension {i} of size {n} to "
+                             f"{shape[i + extra]} (only size-1 dimensions grow)")
+    return Expand.apply(x, shape=shape)
+
+
+def repeat(x, *repeats) -> Tensor:
+    """Tile ``x``: ``repeats[i]`` copies along dimension i (PyTorch's ``repeat``)."""
+    if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)):
+        repeats = tuple(repeats[0])
+    repeats = tuple(int(r) for r in repeats)
+    if len(repeats) < x.ndim:
+        raise ValueError(f"repeat: expected at least {x.ndim} repeat counts for shape "
+                         f"{x.shape}, received {repeats}")
+    if any(r < 0 for r in repeats):
+        raise ValueError(f"repeat: repeat counts must be >= 0, received {repeats}")
+    return Repeat.apply(x, repeats=repeats)
+
+
+def split(x, split_size_or_sections, dim: int = 0) -> tuple:
+    """Split along ``dim`` into pieces of ``split_size`` (the last may be smaller), or of the
+    sizes listed; each piece is a differentiable slice."""
+    dim = _dim("split", dim, x.ndim)
+    n = x.shape[dim]
+    if isinstance(split_size_or_sections, (int, xp.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split: split_size must be a positive int, received {size}")
+        sizes = [min(size, n - start) for start in range(0, n, size)] or [0]
+    else:
+        sizes = [int(k) for k in split_size_or_sections]
+        if sum(sizes) != n or any(k < 0 for k in sizes):
+            raise ValueError(f"split: section sizes {sizes} must be >= 0 and sum to the "
+                             f"dimension's size {n}")
+    pieces, start = [], 0
+    for size in sizes:
+        index = (slice(None),) * dim + (slice(start, start + size),)
+        pieces.append(getitem(x, index))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x, chunks: int, dim: int = 0) -> tuple:
+    """Split along ``dim`` into ``chunks`` pieces of ⌈n / chunks⌉ (fewer when n is small)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, received {chunks}")
+    n = x.shape[_dim("chunk", dim, x.ndim)]
+    return split(x, max(-(-n // chunks), 1), dim)
+
+
+def gather(x, dim: int, index) -> Tensor:
+    """``out[i][j] = x[i][index[i][j]]`` for dim=1 (and so on), as PyTorch's ``gather``.
+
+    ``index`` has x's number of dimensions and no larger size than x off ``dim``.
+    """
+    dim = _dim("gather", dim, x.ndim)
+    index = _index_array("gather", index)
+    if index.ndim != x.ndim or any(
+        k != dim and a > b for k, (a, b) in enumerate(zip(index.shape, x.shape))
+    ):
+        raise ValueError(f"gather: index of shape {index.shape} does not fit input of shape "
+                         f"{x.shape} (same number of dimensions, no larger off dim {dim})")
+    return Gather.apply(x, index=index, dim=dim)
+
+
+def index_select(x, dim: int, index) -> Tensor:
+    """The slices of ``x`` at the 1-D integer ``index`` along ``dim``."""
+    dim = _dim("index_select", dim, x.ndim)
+    index = _index_array("index_select", index)
+    if index.ndim != 1:
+        raise ValueError(f"index_select: index must be 1-D, received shape {index.shape}")
+    return IndexSelect.apply(x, index=index, dim=dim)
+
+
+def t(x) -> Tensor:
+    """Transpose a 2-D tensor (0-D and 1-D come back as they are), as PyTorch's ``t``."""
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor with at most 2 dimensions, received {x.ndim}; "
+                         "use transpose(dim0, dim1)")
+    return x if x.ndim < 2 else Permute.apply(x, axes=(1, 0))
+
+
+def cat(tensors, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Concatenate along an existing dimension ``dim`` (or ``axis``; default 0), as
+    ``torch.cat``."""
+    axis, _ = resolve_dim("cat", dim, axis)
+    axis = 0 if axis is None else axis
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     first = tensors[0].shape
     axis = axis % len(first)
     for i, t in enumerate(tensors):
-        if t.ndim != len(first) or any(a != b for k, (a, b) in enumerate(zip(t.shape, first)) if k != axis):
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, incompatible with {first} along axis {axis}")
+        mismatch = any(a != b for k, (a, b) in enumerate(zip(t.shape, first)) if k != axis)
+        if t.ndim != len(first) or mismatch:
+            raise ValueError(
+                f"cat: tensor {i} has shape {t.shape}, incompatible with {first} along axis {axis}"
+            )
     return Cat.apply(*tensors, axis=axis)
 
 
-def stack(tensors, axis: int = 0) -> Tensor:
-    """Stack equal-shaped tensors along a new axis."""
+def stack(tensors, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Stack equal-shaped tensors along a new dimension ``dim`` (or ``axis``; default 0)."""
+    axis, _ = resolve_dim("stack", dim, axis)
+    axis = 0 if axis is None else axis
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")

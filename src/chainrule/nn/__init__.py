@@ -1,6 +1,6 @@
 """Neural-network modules with PyTorch's names, shapes and parameter layouts."""
 
-from . import init, utils
+from . import functional, init, utils  # functional: chainrule.functional, as torch.nn.functional
 from .activation import (
     ELU,
     GELU,
@@ -117,5 +117,6 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "functional",
     "init",
 ]
