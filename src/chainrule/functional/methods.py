@@ -185,6 +185,16 @@ def _inplace_operator(name, function):
 
 
 # ----------------------------------------------------------- adapted call forms
+def _all(self, dim=None, keepdim: bool = False):
+    """True where every element (along ``dim``) is non-zero: a boolean tensor."""
+    return Tensor(xp.all(self.data, axis=dim, keepdims=keepdim))
+
+
+def _any(self, dim=None, keepdim: bool = False):
+    """True where some element (along ``dim``) is non-zero: a boolean tensor."""
+    return Tensor(xp.any(self.data, axis=dim, keepdims=keepdim))
+
+
 def _reflected(function):
     def reflected(self, other):
         return function(other, self)
@@ -385,6 +395,8 @@ _METHODS = {
     "min": reduce.min,
     "argmax": reduce.argmax,
     "argmin": reduce.argmin,
+    "all": _all,
+    "any": _any,
     # shape
     "reshape": reshape,
     "view": reshape,
