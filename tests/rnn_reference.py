@@ -19,7 +19,12 @@ def rnn_step(x, h, c, w_ih, w_hh, b_ih, b_hh, kind):
         return (np.tanh(a) if kind == "tanh" else np.maximum(a, 0)), None
     if kind == "lstm":
         a = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
-        i, f, g, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
+        i, f, g, o = (
+            sigmoid(a[:, :H]),
+            sigmoid(a[:, H : 2 * H]),
+            np.tanh(a[:, 2 * H : 3 * H]),
+            sigmoid(a[:, 3 * H :]),
+        )
         c = f * c + i * g
         return o * np.tanh(c), c
     xi, hh = x @ w_ih.T + b_ih, h @ w_hh.T + b_hh

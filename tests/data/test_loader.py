@@ -35,7 +35,9 @@ def test_tensor_dataset_items_and_length():
 
 
 def test_tensor_dataset_accepts_tensors_and_keeps_dtypes():
-    ds = TensorDataset(cr.tensor(np.ones((4, 2))), np.zeros(4, dtype=np.float64), [1.0, 2.0, 3.0, 4.0])
+    ds = TensorDataset(
+        cr.tensor(np.ones((4, 2))), np.zeros(4, dtype=np.float64), [1.0, 2.0, 3.0, 4.0]
+    )
     assert ds.arrays[0].dtype == np.float32  # Tensor data (float32 by default)
     assert ds.arrays[1].dtype == np.float64  # an ndarray keeps its dtype
     assert ds.arrays[2].dtype == np.float32  # Python floats follow the Tensor default
@@ -166,7 +168,9 @@ def test_subset_loader_uses_wrapped_dataset():
     np.testing.assert_array_equal(y.data, [9, 2, 5])
     assert hasattr(sub, "get_batch")
     assert not hasattr(Subset(ListDataset(4), [0, 1]), "get_batch")
-    ys = np.concatenate([b[1].data for b in DataLoader(Subset(ListDataset(4), [3, 1]), batch_size=1)])
+    ys = np.concatenate(
+        [b[1].data for b in DataLoader(Subset(ListDataset(4), [3, 1]), batch_size=1)]
+    )
     np.testing.assert_array_equal(ys, [3, 1])
     with pytest.raises(ValueError, match="indices must lie"):
         Subset(ds, [10])

@@ -1,4 +1,4 @@
-"""The tutorial's hand-written δ formulas agree with chainrule's autodiff, and the network learns."""
+"""The tutorial's hand-written δ formulas agree with chainrule's autodiff; the network learns."""
 
 import importlib.util
 import pathlib
@@ -17,7 +17,9 @@ spec.loader.exec_module(seed_network)
 @pytest.mark.parametrize("data", ["xor", "regression"])
 def test_manual_deltas_match_autodiff(data):
     X, y = seed_network.xor_data() if data == "xor" else seed_network.regression_data(16)
-    params = seed_network.init_params(X.shape[1], 5, y.shape[1], np.random.default_rng(1), np.float64)
+    params = seed_network.init_params(
+        X.shape[1], 5, y.shape[1], np.random.default_rng(1), np.float64
+    )
     _, a2 = seed_network.forward(params, cr.tensor(X, dtype=np.float64))
     seed_network.loss_fn(a2, cr.tensor(y, dtype=np.float64)).backward()
     manual = seed_network.manual_gradients(params, X, y)

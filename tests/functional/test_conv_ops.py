@@ -1,4 +1,4 @@
-"""conv1d / conv2d: forward against a direct nested-loop convolution, float64 gradchecks, bad input."""
+"""conv1d / conv2d: forward against nested loops, float64 gradchecks, bad input."""
 
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ from helpers import make_inputs
 
 
 def reference_conv2d(x, w, b, stride, padding, dilation, groups):
-    """The definition, one output element at a time (padding given as ((top, bottom), (left, right)))."""
+    """The definition, one output element at a time; padding is ((top, bottom), (left, right))."""
     N, C, H, W = x.shape
     O, Cg, kh, kw = w.shape
     (top, bottom), (left, right) = padding
@@ -31,13 +31,19 @@ def reference_conv2d(x, w, b, stride, padding, dilation, groups):
                     for c in range(Cg):
                         for p in range(kh):
                             for q in range(kw):
-                                total += w[o, c, p, q] * xp[n, g * Cg + c, i * sh + p * dh, j * sw + q * dw]
+                                total += (
+                                    w[o, c, p, q]
+                                    * xp[n, g * Cg + c, i * sh + p * dh, j * sw + q * dw]
+                                )
                     y[n, o, i, j] = total
     return y
 
 
 def same_padding(kernel, dilation):
-    return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))
+    return tuple(
+        (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+        for k, d in zip(kernel, dilation, strict=True)
+    )
 
 
 # (in, out, groups, kernel, stride, padding, dilation)
@@ -54,7 +60,9 @@ CONV2D_CASES = [
 
 
 @pytest.mark.parametrize("C, O, groups, kernel, stride, padding, dilation", CONV2D_CASES)
-def test_conv2d_forward_matches_reference_and_gradcheck(C, O, groups, kernel, stride, padding, dilation):
+def test_conv2d_forward_matches_reference_and_gradcheck(
+    C, O, groups, kernel, stride, padding, dilation
+):
     x, w, b = make_inputs((2, C, 6, 5), (O, C // groups) + kernel, (O,), seed=len(kernel) + C + O)
     y = F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
     if padding == "same":
@@ -81,7 +89,8 @@ def test_conv2d_without_bias_gradcheck_and_reference():
 
 
 def test_conv2d_small_example_by_hand():
-    # a 3x3 ramp convolved with a 2x2 kernel [[1, 0], [0, -1]]: each output is x[i, j] - x[i+1, j+1] = -4
+    # a 3x3 ramp convolved with a 2x2 kernel [[1, 0], [0, -1]]: each output is x[i, j] - x[i+1, j+1]
+    # = -4
     x = cr.tensor(np.arange(9.0).reshape(1, 1, 3, 3))
     w = cr.tensor(np.array([[[[1.0, 0.0], [0.0, -1.0]]]]))
     y = F.conv2d(x, w, cr.tensor([0.5]))
@@ -89,9 +98,17 @@ def test_conv2d_small_example_by_hand():
     assert y.dtype == np.float32
 
 
-@pytest.mark.parametrize("stride, padding, dilation, groups", [
-    (1, 0, 1, 1), (2, 1, 1, 1), (1, "same", 2, 1), (2, 2, 2, 2), (1, "valid", 1, 4), (1, "same", 1, 1),
-])
+@pytest.mark.parametrize(
+    "stride, padding, dilation, groups",
+    [
+        (1, 0, 1, 1),
+        (2, 1, 1, 1),
+        (1, "same", 2, 1),
+        (2, 2, 2, 2),
+        (1, "valid", 1, 4),
+        (1, "same", 1, 1),
+    ],
+)
 def test_conv1d_matches_reference_and_gradcheck(stride, padding, dilation, groups):
     C, O, k = 4, 4, 3 if padding != "same" or dilation != 1 else 4
     x, w, b = make_inputs((2, C, 9), (O, C // groups, k), (O,), seed=k + groups)
@@ -113,7 +130,8 @@ def test_conv_gradient_only_for_inputs_that_require_it():
     w = cr.tensor(np.ones((3, 2, 3, 3)), requires_grad=True)
     F.conv2d(x, w).sum().backward()
     assert x.grad is None
-    np.testing.assert_array_equal(w.grad, np.full((3, 2, 3, 3), 4.0))  # each tap sees 2x2 output positions
+    # each tap sees 2x2 output positions
+    np.testing.assert_array_equal(w.grad, np.full((3, 2, 3, 3), 4.0))
 
 
 def test_conv2d_float32_stays_float32():
@@ -126,13 +144,17 @@ def test_conv2d_float32_stays_float32():
 
 def test_conv2d_wrong_channels_names_shapes():
     x, w = cr.tensor(np.ones((2, 4, 8, 8))), cr.tensor(np.ones((8, 3, 3, 3)))
-    with pytest.raises(ValueError, match=r"conv2d.*expected input of shape \(N, 3, H, W\), received \(2, 4, 8, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"conv2d.*expected input of shape \(N, 3, H, W\), received \(2, 4, 8, 8\)"
+    ):
         F.conv2d(x, w)
 
 
 def test_conv2d_input_smaller_than_kernel():
     x, w = cr.tensor(np.ones((2, 3, 2, 8))), cr.tensor(np.ones((8, 3, 3, 3)))
-    with pytest.raises(ValueError, match=r"smaller than the dilated kernel size 3.*received \(2, 3, 2, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"smaller than the dilated kernel size 3.*received \(2, 3, 2, 8\)"
+    ):
         F.conv2d(x, w)
     F.conv2d(x, w, padding=1)  # padding makes it fit
 

@@ -20,7 +20,12 @@ def reference_pool2d(x, kernel, stride, padding, dilation, reduce):
     y = np.zeros((N, C, Ho, Wo))
     for i in range(Ho):
         for j in range(Wo):
-            window = xp[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+            window = xp[
+                :,
+                :,
+                i * sh : i * sh + dh * (kh - 1) + 1 : dh,
+                j * sw : j * sw + dw * (kw - 1) + 1 : dw,
+            ]
             y[:, :, i, j] = reduce(window, axis=(2, 3))
     return y
 
@@ -100,7 +105,9 @@ def test_max_pool2d_gradient_with_ties_matches_reference(kernel, stride, padding
     y = F.max_pool2d(x, kernel, stride, padding, dilation)
     grad_output = rng.normal(size=y.shape).astype(dtype)
     y.backward(grad_output)
-    expected = reference_max_pool2d_grad(x.data, grad_output, kernel, stride or kernel, padding, dilation)
+    expected = reference_max_pool2d_grad(
+        x.data, grad_output, kernel, stride or kernel, padding, dilation
+    )
     assert x.grad.dtype == dtype
     np.testing.assert_allclose(x.grad, expected, rtol=1e-6)
 
@@ -109,7 +116,9 @@ def test_max_pool_non_overlapping_crops_remainder_and_gradchecks():
     # kernel == stride, no padding: 7 × 5 input, 2 × 2 windows → the last row and column are unused
     (x,) = make_inputs((3, 2, 7, 5), seed=4)
     y = F.max_pool2d(x, 2)
-    np.testing.assert_array_equal(y.data, x.data[:, :, :6, :4].reshape(3, 2, 3, 2, 2, 2).max(axis=(3, 5)))
+    np.testing.assert_array_equal(
+        y.data, x.data[:, :, :6, :4].reshape(3, 2, 3, 2, 2, 2).max(axis=(3, 5))
+    )
     y.backward(np.ones(y.shape))
     assert not x.grad[:, :, 6, :].any() and not x.grad[:, :, :, 4].any()
     assert gradcheck(lambda t: F.max_pool2d(t, 2), [x])
@@ -130,7 +139,9 @@ def test_overlapping_max_pool_gradients_add_up():
 def test_avg_pool_counts_padding_by_hand():
     x = cr.tensor(np.ones((1, 1, 2, 2)))
     y = F.avg_pool2d(x, 2, stride=1, padding=1)
-    np.testing.assert_allclose(y.numpy()[0, 0], [[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]])
+    np.testing.assert_allclose(
+        y.numpy()[0, 0], [[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]]
+    )
 
 
 def reference_adaptive(x, out_h, out_w):
@@ -144,8 +155,10 @@ def reference_adaptive(x, out_h, out_w):
     return y
 
 
-@pytest.mark.parametrize("output_size, expected_hw", [(1, (1, 1)), ((2, 3), (2, 3)), ((4, None), (4, 6)),
-                                                      ((5, 4), (5, 4))])
+@pytest.mark.parametrize(
+    "output_size, expected_hw",
+    [(1, (1, 1)), ((2, 3), (2, 3)), ((4, None), (4, 6)), ((5, 4), (5, 4))],
+)
 def test_adaptive_avg_pool2d(output_size, expected_hw):
     (x,) = make_inputs((2, 3, 7, 6), seed=1)
     y = F.adaptive_avg_pool2d(x, output_size)
@@ -155,8 +168,9 @@ def test_adaptive_avg_pool2d(output_size, expected_hw):
 
 def test_global_average_pool_equals_mean():
     x = cr.tensor(np.random.default_rng(0).normal(size=(2, 3, 5, 4)))
-    np.testing.assert_allclose(F.adaptive_avg_pool2d(x, 1).numpy()[:, :, 0, 0], x.numpy().mean(axis=(2, 3)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        F.adaptive_avg_pool2d(x, 1).numpy()[:, :, 0, 0], x.numpy().mean(axis=(2, 3)), rtol=1e-6
+    )
 
 
 def test_pool_bad_input():

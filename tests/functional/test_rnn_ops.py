@@ -1,4 +1,7 @@
-"""rnn_layer / lstm_layer / gru_layer: step-by-step NumPy references, float64 gradchecks, long sequences."""
+"""rnn_layer / lstm_layer / gru_layer.
+
+Step-by-step NumPy references, float64 gradchecks, long sequences.
+"""
 
 import numpy as np
 import pytest
@@ -45,12 +48,14 @@ def test_layer_without_bias_or_initial_state(kind):
     G = GATES[kind]
     x, w_ih, w_hh = make_inputs((T, N, I), (G * H, I), (G * H, H), seed=5)
     zeros = np.zeros((N, H))
-    if kind == "lstm":
-        fn = lambda x_, a, b: F.lstm_layer(x_, None, None, a, b)
-    elif kind == "gru":
-        fn = lambda x_, a, b: F.gru_layer(x_, None, a, b)
-    else:
-        fn = lambda x_, a, b: F.rnn_layer(x_, None, a, b)
+
+    def fn(x_, a, b):
+        if kind == "lstm":
+            return F.lstm_layer(x_, None, None, a, b)
+        if kind == "gru":
+            return F.gru_layer(x_, None, a, b)
+        return F.rnn_layer(x_, None, a, b)
+
     no_bias = [np.zeros(G * H), np.zeros(G * H)]
     expected = reference_layer(x.data, zeros, zeros, [w_ih.data, w_hh.data, *no_bias], kind)
     np.testing.assert_allclose(fn(x, w_ih, w_hh)[0].data, expected[0], rtol=1e-12, atol=1e-14)
@@ -70,7 +75,9 @@ def test_lstm_saturated_gates_stay_finite():
     w_ih = cr.tensor(np.ones((4, 1)), requires_grad=True)
     out, _h, c = F.lstm_layer(x, None, None, w_ih, cr.tensor(np.ones((4, 1))))
     (out.sum() + c.sum()).backward()
-    assert np.isfinite(out.data).all() and np.isfinite(x.grad).all() and np.isfinite(w_ih.grad).all()
+    assert (
+        np.isfinite(out.data).all() and np.isfinite(x.grad).all() and np.isfinite(w_ih.grad).all()
+    )
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
@@ -83,13 +90,19 @@ def test_gru_saturated_gates_stay_finite(sign):
     out.sum().backward()
     for a in (out.data, x.grad, w_ih.grad, b.grad):
         assert np.isfinite(a).all()
-    # closed form: sign +1 gives z = 1, so h stays h_0 = 0; sign −1 gives r = z = 0 and h = n = tanh(−1e4 + 1) = −1
-    np.testing.assert_array_equal(out.data, np.full((3, 1, 1), 0.0 if sign > 0 else -1.0, dtype=np.float32))
+    # closed form: sign +1 gives z = 1, so h stays h_0 = 0; sign −1 gives r = z = 0 and h = n =
+    # tanh(−1e4 + 1) = −1
+    np.testing.assert_array_equal(
+        out.data, np.full((3, 1, 1), 0.0 if sign > 0 else -1.0, dtype=np.float32)
+    )
 
 
 @pytest.mark.parametrize("kind", ["tanh", "lstm", "gru"])
 def test_thousand_step_sequence_backward(kind):
-    """BPTT over 1,000 steps: iterative, no recursion; gradients checked numerically on the weights."""
+    """BPTT over 1,000 steps: iterative, no recursion.
+
+    Gradients checked numerically on the weights.
+    """
     T, N, I, H = 1000, 1, 1, 2
     G = GATES[kind]
     rng = np.random.default_rng(0)
@@ -108,13 +121,21 @@ def test_thousand_step_sequence_backward(kind):
 
 def test_layer_bad_input():
     x = cr.tensor(np.ones((5, 2, 3)))
-    with pytest.raises(ValueError, match=r"lstm_layer: expected input of shape \(T, N, 4\), received \(5, 2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"lstm_layer: expected input of shape \(T, N, 4\), received \(5, 2, 3\)"
+    ):
         F.lstm_layer(x, None, None, cr.tensor(np.ones((8, 4))), cr.tensor(np.ones((8, 2))))
     with pytest.raises(ValueError, match=r"expected hx of shape \(2, 2\), received \(3, 2\)"):
-        F.gru_layer(x, cr.tensor(np.ones((3, 2))), cr.tensor(np.ones((6, 3))), cr.tensor(np.ones((6, 2))))
+        F.gru_layer(
+            x, cr.tensor(np.ones((3, 2))), cr.tensor(np.ones((6, 3))), cr.tensor(np.ones((6, 2)))
+        )
     with pytest.raises(ValueError, match="weight_hh"):
         F.gru_layer(x, None, cr.tensor(np.ones((6, 3))), cr.tensor(np.ones((4, 2))))
     with pytest.raises(ValueError, match="nonlinearity"):
-        F.rnn_layer(x, None, cr.tensor(np.ones((2, 3))), cr.tensor(np.ones((2, 2))), nonlinearity="sigmoid")
+        F.rnn_layer(
+            x, None, cr.tensor(np.ones((2, 3))), cr.tensor(np.ones((2, 2))), nonlinearity="sigmoid"
+        )
     with pytest.raises(ValueError, match=r"expected input of shape \(T, N, input_size\)"):
-        F.rnn_layer(cr.tensor(np.ones((5, 3))), None, cr.tensor(np.ones((2, 3))), cr.tensor(np.ones((2, 2))))
+        F.rnn_layer(
+            cr.tensor(np.ones((5, 3))), None, cr.tensor(np.ones((2, 3))), cr.tensor(np.ones((2, 2)))
+        )

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from helpers import check_op, make_inputs
 
 import chainrule as cr
 import chainrule.functional as F
 from chainrule import nn
 from chainrule.autograd import gradcheck
+from helpers import check_op, make_inputs
 
 
 def _sigmoid(z):

@@ -1,4 +1,7 @@
-"""Conv1d, Conv2d and the pooling layers: shapes, init, config, gradchecks, errors, optional torch."""
+"""Conv1d, Conv2d and the pooling layers.
+
+Shapes, init, config, gradchecks, errors, optional torch.
+"""
 
 import json
 import math
@@ -47,18 +50,26 @@ def test_conv_layer_gradcheck(layer, shape):
 def test_conv2d_layer_matches_functional():
     conv = nn.Conv2d(3, 2, 3, padding=1, generator=np.random.default_rng(0))
     x = np.random.default_rng(1).normal(size=(2, 3, 4, 4)).astype(np.float32)
-    np.testing.assert_array_equal(conv(x).data, F.conv2d(cr.tensor(x), conv.weight, conv.bias, padding=1).data)
+    np.testing.assert_array_equal(
+        conv(x).data, F.conv2d(cr.tensor(x), conv.weight, conv.bias, padding=1).data
+    )
 
 
 def test_conv2d_layer_error_messages():
     conv = nn.Conv2d(3, 8, 3)
     with pytest.raises(ValueError) as info:
         conv(np.zeros((2, 4, 8, 8)))
-    assert str(info.value) == ("Conv2d(3, 8, kernel_size=(3, 3)): expected input of shape (N, 3, H, W), "
-                               "received (2, 4, 8, 8)")
-    with pytest.raises(ValueError, match=r"Conv2d\(3, 8, kernel_size=\(3, 3\)\).*received \(2, 3, 2, 2\)"):
+    assert str(info.value) == (
+        "Conv2d(3, 8, kernel_size=(3, 3)): expected input of shape (N, 3, H, W), "
+        "received (2, 4, 8, 8)"
+    )
+    with pytest.raises(
+        ValueError, match=r"Conv2d\(3, 8, kernel_size=\(3, 3\)\).*received \(2, 3, 2, 2\)"
+    ):
         conv(np.zeros((2, 3, 2, 2)))
-    with pytest.raises(ValueError, match=r"Conv1d\(2, 4, kernel_size=\(5,\)\): expected input of shape \(N, 2, L\)"):
+    with pytest.raises(
+        ValueError, match=r"Conv1d\(2, 4, kernel_size=\(5,\)\): expected input of shape \(N, 2, L\)"
+    ):
         nn.Conv1d(2, 4, 5)(np.zeros((1, 2, 3, 3)))
 
 
@@ -86,7 +97,9 @@ def test_get_config_is_json_and_rebuilds_the_layer(layer):
     config = json.loads(json.dumps(layer.get_config()))
     rebuilt = type(layer)(**config)
     assert rebuilt.get_config() == layer.get_config()
-    assert [(n, p.shape) for n, p in rebuilt.named_parameters()] == [(n, p.shape) for n, p in layer.named_parameters()]
+    assert [(n, p.shape) for n, p in rebuilt.named_parameters()] == [
+        (n, p.shape) for n, p in layer.named_parameters()
+    ]
     assert repr(rebuilt) == repr(layer)
 
 
@@ -105,10 +118,15 @@ def test_pool_layers_forward_and_gradcheck(layer, fn, shape):
 
 
 def test_pool_layer_errors_name_the_layer():
-    with pytest.raises(ValueError, match=r"MaxPool2d\(kernel_size=\(3, 3\), stride=\(3, 3\)\): expected input of "
-                                         r"shape \(N, C, H, W\).*received \(1, 2, 2, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"MaxPool2d\(kernel_size=\(3, 3\), stride=\(3, 3\)\): expected input of "
+        r"shape \(N, C, H, W\).*received \(1, 2, 2, 2\)",
+    ):
         nn.MaxPool2d(3)(np.zeros((1, 2, 2, 2)))
-    with pytest.raises(ValueError, match=r"AvgPool1d.*expected input of shape \(N, C, L\), received \(4, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"AvgPool1d.*expected input of shape \(N, C, L\), received \(4, 5\)"
+    ):
         nn.AvgPool1d(2)(np.zeros((4, 5)))
     with pytest.raises(ValueError, match=r"AdaptiveAvgPool2d.*received \(4, 5\)"):
         nn.AdaptiveAvgPool2d(1)(np.zeros((4, 5)))
@@ -139,8 +157,12 @@ def test_against_torch_conv_and_pools():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 4, 9, 8))
-    conv = nn.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2).double()
-    ref = torch.nn.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2).double()
+    conv = nn.Conv2d(
+        4, 6, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2
+    ).double()
+    ref = torch.nn.Conv2d(
+        4, 6, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2
+    ).double()
     ref.load_state_dict({k: torch.tensor(v) for k, v in conv.state_dict().items()})
     xt = torch.tensor(x, requires_grad=True)
     xc = cr.tensor(x, dtype=np.float64, requires_grad=True)

@@ -22,7 +22,9 @@ IO_FILE = FIXTURES / "mlp_bn_4_8_3_io.safetensors"
 
 def build_model(seed=0):
     g = np.random.default_rng(seed)
-    return nn.Sequential(nn.Linear(4, 8, generator=g), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3, generator=g))
+    return nn.Sequential(
+        nn.Linear(4, 8, generator=g), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3, generator=g)
+    )
 
 
 def test_fixture_loads_strictly_and_reproduces_reference_output():
@@ -39,7 +41,8 @@ def test_fixture_loads_strictly_and_reproduces_reference_output():
 
 def test_saved_state_dict_has_pytorch_keys_shapes_and_dtypes(tmp_path):
     model = build_model(seed=3)
-    model(np.random.default_rng(0).normal(size=(6, 4)))  # one training step on the BatchNorm buffers
+    # one training step on the BatchNorm buffers
+    model(np.random.default_rng(0).normal(size=(6, 4)))
     path = tmp_path / "model.safetensors"
     save_file(dict(model.state_dict()), str(path))
     ours = load_file(str(path))
@@ -106,4 +109,6 @@ def test_with_torch_both_directions(tmp_path):
     ours.eval()
     theirs.eval()
     with torch.no_grad():
-        np.testing.assert_allclose(ours(x).data, theirs(torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            ours(x).data, theirs(torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-6
+        )

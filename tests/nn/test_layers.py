@@ -61,7 +61,8 @@ class TestLinear:
         with pytest.raises(ValueError) as err:
             layer(np.ones((3, 5)))
         assert str(err.value) == (
-            "Linear(in_features=4, out_features=2): expected input with last dimension 4, received shape (3, 5)"
+            "Linear(in_features=4, out_features=2): expected input with last dimension 4, received "
+            "shape (3, 5)"
         )
 
     def test_bad_constructor_arguments(self):
@@ -90,13 +91,18 @@ ACTIVATIONS = [
     (nn.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
     (nn.Tanh(), np.tanh),
     (nn.GELU(), lambda x: x * 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))),
-    (nn.GELU("tanh"), lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))),
+    (
+        nn.GELU("tanh"),
+        lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+    ),
     (nn.Softmax(dim=1), lambda x: np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)),
     (nn.LogSoftmax(dim=0), lambda x: x - np.log(np.exp(x).sum(axis=0, keepdims=True))),
 ]
 
 
-@pytest.mark.parametrize("module,reference", ACTIVATIONS, ids=lambda v: repr(v) if isinstance(v, nn.Module) else "")
+@pytest.mark.parametrize(
+    "module,reference", ACTIVATIONS, ids=lambda v: repr(v) if isinstance(v, nn.Module) else ""
+)
 def test_activation_forward_and_gradcheck(module, reference):
     x = x64(3, 4)
     np.testing.assert_allclose(module(x).data, reference(x.data), rtol=1e-10, atol=1e-12)
@@ -107,7 +113,9 @@ def test_activation_hand_worked_and_config():
     out = nn.ReLU()(np.array([-1.0, 0.0, 2.0]))
     np.testing.assert_array_equal(out.data, [0.0, 0.0, 2.0])
     np.testing.assert_allclose(nn.LeakyReLU(0.1)(np.array([-2.0, 3.0])).data, [-0.2, 3.0])
-    np.testing.assert_allclose(nn.Softmax(dim=-1)(np.array([0.0, math.log(3.0)])).data, [0.25, 0.75])
+    np.testing.assert_allclose(
+        nn.Softmax(dim=-1)(np.array([0.0, math.log(3.0)])).data, [0.25, 0.75]
+    )
     assert nn.LeakyReLU(0.1).get_config() == {"negative_slope": 0.1}
     assert nn.Softmax(1).get_config() == {"dim": 1}
     assert nn.GELU().get_config() == {"approximate": "none"}
@@ -119,7 +127,9 @@ def test_activation_hand_worked_and_config():
 # ------------------------------------------------------------------------- containers
 class TestContainers:
     def make(self):
-        return nn.Sequential(nn.Linear(4, 8, generator=rng(0)), nn.ReLU(), nn.Linear(8, 3, generator=rng(1)))
+        return nn.Sequential(
+            nn.Linear(4, 8, generator=rng(0)), nn.ReLU(), nn.Linear(8, 3, generator=rng(1))
+        )
 
     def test_sequential_matches_manual_composition(self):
         model = self.make()
@@ -137,7 +147,12 @@ class TestContainers:
         model.append(nn.Softmax(dim=-1))
         assert len(model) == 4 and "3" in dict(model.named_children())
         np.testing.assert_allclose(model(np.ones((2, 4))).data.sum(axis=1), 1.0, rtol=1e-6)
-        assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+        assert [n for n, _ in model.named_parameters()] == [
+            "0.weight",
+            "0.bias",
+            "2.weight",
+            "2.bias",
+        ]
         assert model.get_config() == {}
         with pytest.raises(IndexError, match="index 9 is out of range for 4 modules"):
             model[9]
@@ -216,7 +231,9 @@ class TestEmbedding:
         emb = nn.Embedding(3, 2)
         emb.weight.data[...] = [[0.0, 0.5], [1.0, 1.5], [2.0, 2.5]]
         out = emb(np.array([[2, 0], [1, 1]]))
-        np.testing.assert_array_equal(out.data, [[[2.0, 2.5], [0.0, 0.5]], [[1.0, 1.5], [1.0, 1.5]]])
+        np.testing.assert_array_equal(
+            out.data, [[[2.0, 2.5], [0.0, 0.5]], [[1.0, 1.5], [1.0, 1.5]]]
+        )
         out.sum().backward()
         # row 1 was used twice, row 0 and row 2 once: the gradient counts uses
         np.testing.assert_array_equal(emb.weight.grad, [[1, 1], [2, 2], [1, 1]])
@@ -240,7 +257,9 @@ class TestEmbedding:
 
     def test_errors(self):
         emb = nn.Embedding(5, 3)
-        with pytest.raises(ValueError, match=r"Embedding\(5, 3\): expected indices in \[0, 5\), received index 5"):
+        with pytest.raises(
+            ValueError, match=r"Embedding\(5, 3\): expected indices in \[0, 5\), received index 5"
+        ):
             emb(np.array([1, 5]))
         with pytest.raises(TypeError, match="integer indices"):
             emb(np.array([1.0]))
@@ -254,7 +273,9 @@ class TestBatchNorm:
         bn = nn.BatchNorm1d(1)
         y = bn(np.array([[1.0], [3.0]]))
         # mean 2, biased var 1 → x̂ = ∓1/√(1 + eps)
-        np.testing.assert_allclose(y.data[:, 0], [-1 / math.sqrt(1 + 1e-5), 1 / math.sqrt(1 + 1e-5)], rtol=1e-6)
+        np.testing.assert_allclose(
+            y.data[:, 0], [-1 / math.sqrt(1 + 1e-5), 1 / math.sqrt(1 + 1e-5)], rtol=1e-6
+        )
         # running stats move by momentum 0.1 towards mean 2 and the UNBIASED var 2
         np.testing.assert_allclose(bn.running_mean, [0.2])
         np.testing.assert_allclose(bn.running_var, [0.9 * 1 + 0.1 * 2])
@@ -269,7 +290,9 @@ class TestBatchNorm:
         bn.bias.data[...] = [0.0, 1.0]
         bn.eval()
         y = bn(np.array([[3.0, 0.0]]))
-        np.testing.assert_allclose(y.data, [[2 * 2 / math.sqrt(4 + 1e-5), 1 / math.sqrt(0.25 + 1e-5) + 1]], rtol=1e-6)
+        np.testing.assert_allclose(
+            y.data, [[2 * 2 / math.sqrt(4 + 1e-5), 1 / math.sqrt(0.25 + 1e-5) + 1]], rtol=1e-6
+        )
         assert int(bn.num_batches_tracked) == 0
 
     def test_matches_numpy_reference_3d_and_2d(self):
@@ -280,7 +303,9 @@ class TestBatchNorm:
         mean, var = x.mean(axis=(0, 2), keepdims=True), x.var(axis=(0, 2), keepdims=True)
         expected = (x - mean) / np.sqrt(var + 1e-5) * np.array([1.0, 2.0, -1.0])[None, :, None]
         np.testing.assert_allclose(y.data, expected, rtol=1e-10)
-        np.testing.assert_allclose(bn.running_var, 0.7 + 0.3 * x.var(axis=(0, 2), ddof=1), rtol=1e-10)
+        np.testing.assert_allclose(
+            bn.running_var, 0.7 + 0.3 * x.var(axis=(0, 2), ddof=1), rtol=1e-10
+        )
         x4 = rng(1).normal(size=(2, 3, 2, 2))
         bn2 = nn.BatchNorm2d(3).double()
         y4 = bn2(x4)
@@ -322,7 +347,13 @@ class TestBatchNorm:
 
     def test_state_dict_names_and_config(self):
         bn = nn.BatchNorm1d(4)
-        assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+        assert list(bn.state_dict()) == [
+            "weight",
+            "bias",
+            "running_mean",
+            "running_var",
+            "num_batches_tracked",
+        ]
         assert bn.get_config() == {"num_features": 4, "eps": 1e-5, "momentum": 0.1, "affine": True,
                                    "track_running_stats": True}
         bn.double()
@@ -331,7 +362,11 @@ class TestBatchNorm:
     def test_errors(self):
         with pytest.raises(ValueError) as err:
             nn.BatchNorm1d(3)(np.ones((4, 2)))
-        assert "BatchNorm1d(3" in str(err.value) and "3 channels" in str(err.value) and "(4, 2)" in str(err.value)
+        assert (
+            "BatchNorm1d(3" in str(err.value)
+            and "3 channels" in str(err.value)
+            and "(4, 2)" in str(err.value)
+        )
         with pytest.raises(ValueError, match="expected 4-D input, received shape"):
             nn.BatchNorm2d(3)(np.ones((4, 3)))
         with pytest.raises(ValueError, match="more than 1 value per channel"):
@@ -351,7 +386,9 @@ class TestLayerNorm:
         ln.weight.data[...] = rng(1).normal(size=(3, 4))
         x = rng(0).normal(size=(2, 3, 4))
         mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
-        np.testing.assert_allclose(ln(x).data, (x - mean) / np.sqrt(var + 1e-3) * ln.weight.data, rtol=1e-10)
+        np.testing.assert_allclose(
+            ln(x).data, (x - mean) / np.sqrt(var + 1e-3) * ln.weight.data, rtol=1e-10
+        )
 
     @pytest.mark.parametrize("normalized_shape,shape", [(4, (3, 4)), ((2, 3), (2, 2, 3))])
     def test_gradcheck(self, normalized_shape, shape):
@@ -364,8 +401,16 @@ class TestLayerNorm:
     def test_no_affine_config_and_errors(self):
         ln = nn.LayerNorm(4, elementwise_affine=False)
         assert list(ln.state_dict()) == []
-        assert ln.get_config() == {"normalized_shape": [4], "eps": 1e-5, "elementwise_affine": False, "bias": False}
-        with pytest.raises(ValueError, match=r"expected input whose last dimensions are \(4,\), received shape \(2, 3\)"):
+        assert ln.get_config() == {
+            "normalized_shape": [4],
+            "eps": 1e-5,
+            "elementwise_affine": False,
+            "bias": False,
+        }
+        with pytest.raises(
+            ValueError,
+            match=r"expected input whose last dimensions are \(4,\), received shape \(2, 3\)",
+        ):
             ln(np.ones((2, 3)))
 
 
@@ -385,8 +430,18 @@ def test_load_state_dict_strict_lists_every_problem():
 
 
 def test_state_dict_round_trip_between_models():
-    a = nn.Sequential(nn.Linear(4, 8, generator=rng(0)), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3, generator=rng(1)))
-    b = nn.Sequential(nn.Linear(4, 8, generator=rng(5)), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3, generator=rng(6)))
+    a = nn.Sequential(
+        nn.Linear(4, 8, generator=rng(0)),
+        nn.BatchNorm1d(8),
+        nn.ReLU(),
+        nn.Linear(8, 3, generator=rng(1)),
+    )
+    b = nn.Sequential(
+        nn.Linear(4, 8, generator=rng(5)),
+        nn.BatchNorm1d(8),
+        nn.ReLU(),
+        nn.Linear(8, 3, generator=rng(6)),
+    )
     a(rng(2).normal(size=(6, 4)))  # move the running statistics
     b.load_state_dict(a.state_dict())
     a.eval()

@@ -3,12 +3,12 @@ Module.apply / Module.to and one_hot: NumPy references and gradchecks; PyTorch (
 
 import numpy as np
 import pytest
-from helpers import check_op, make_inputs
 
 import chainrule as cr
 import chainrule.functional as F
 from chainrule import nn
 from chainrule.autograd import gradcheck
+from helpers import check_op, make_inputs
 
 
 # ------------------------------------------------------------------ transposed convolution
@@ -419,15 +419,31 @@ def test_one_hot_matches_torch():
 def test_new_layers_reload_from_chainrule_save(tmp_path):
     """get_config gives each new layer's constructor arguments, so a saved model rebuilds."""
     model = nn.Sequential(
-        nn.Conv2d(1, 2, 3), nn.ConvTranspose2d(2, 2, 3, stride=2, output_padding=1),
+        nn.Conv2d(1, 2, 3),
+        nn.ConvTranspose2d(2, 2, 3, stride=2, output_padding=1),
         nn.GroupNorm(2, 2),
-        nn.PReLU(2), nn.Dropout2d(0.1), nn.Upsample(scale_factor=2, mode="bilinear"),
-        nn.AdaptiveMaxPool2d(3), nn.Flatten(), nn.Unflatten(1, (6, 3)), nn.AdaptiveAvgPool1d(2),
-        nn.Flatten(), nn.Mish(), nn.Linear(12, 8), nn.Unflatten(1, (2, 4)),
+        nn.PReLU(2),
+        nn.Dropout2d(0.1),
+        nn.Upsample(scale_factor=2, mode="bilinear"),
+        nn.AdaptiveMaxPool2d(3),
+        nn.Flatten(),
+        nn.Unflatten(1, (6, 3)),
+        nn.AdaptiveAvgPool1d(2),
+        nn.Flatten(),
+        nn.Mish(),
+        nn.Linear(12, 8),
+        nn.Unflatten(1, (2, 4)),
         nn.TransformerEncoder(
-            nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, batch_first=True), 2, norm=nn.LayerNorm(4)
+            nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, batch_first=True),
+            2,
+            norm=nn.LayerNorm(4),
         ),
-        nn.Flatten(), nn.ELU(0.5), nn.Softplus(2.0), nn.Hardtanh(-2, 2), nn.SiLU(), nn.Linear(8, 1),
+        nn.Flatten(),
+        nn.ELU(0.5),
+        nn.Softplus(2.0),
+        nn.Hardtanh(-2, 2),
+        nn.SiLU(),
+        nn.Linear(8, 1),
     ).eval()
     cr.save(model, tmp_path / "model.safetensors")
     loaded = cr.load(tmp_path / "model.safetensors").eval()

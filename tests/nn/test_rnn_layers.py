@@ -1,4 +1,7 @@
-"""RNN, LSTM, GRU modules: PyTorch names/shapes/returns, a NumPy reference, gradchecks, errors, torch."""
+"""RNN, LSTM, GRU modules.
+
+PyTorch names/shapes/returns, a NumPy reference, gradchecks, errors, torch.
+"""
 
 import json
 import math
@@ -112,9 +115,16 @@ def test_module_gradcheck_with_initial_states(name, config):
 def test_parameter_names_shapes_and_init_follow_pytorch():
     lstm = nn.LSTM(3, 5, num_layers=2, bidirectional=True, generator=np.random.default_rng(0))
     shapes = {name: p.shape for name, p in lstm.named_parameters()}
-    assert list(shapes)[:8] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-                                "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse",
-                                "bias_hh_l0_reverse"]
+    assert list(shapes)[:8] == [
+        "weight_ih_l0",
+        "weight_hh_l0",
+        "bias_ih_l0",
+        "bias_hh_l0",
+        "weight_ih_l0_reverse",
+        "weight_hh_l0_reverse",
+        "bias_ih_l0_reverse",
+        "bias_hh_l0_reverse",
+    ]
     assert shapes["weight_ih_l0"] == (20, 3)
     assert shapes["weight_ih_l1"] == (20, 10)  # layer 1 reads both directions
     assert shapes["weight_hh_l1_reverse"] == (20, 5)
@@ -140,7 +150,9 @@ def test_unbatched_input_like_pytorch():
 
 
 def test_dropout_between_layers_only_in_training():
-    make = lambda: nn.LSTM(3, 4, num_layers=2, dropout=0.5, generator=np.random.default_rng(0))
+    def make():
+        return nn.LSTM(3, 4, num_layers=2, dropout=0.5, generator=np.random.default_rng(0))
+
     a, b = make(), make()
     x = np.random.default_rng(1).normal(size=(6, 2, 3)).astype(np.float32)
     train_a, train_b = a(x)[0].data, b(x)[0].data
@@ -149,7 +161,8 @@ def test_dropout_between_layers_only_in_training():
     eval_out = a(x)[0].data
     assert not np.allclose(train_a, eval_out)
     np.testing.assert_array_equal(a(x)[0].data, eval_out)
-    single = nn.GRU(3, 4, dropout=0.5, generator=np.random.default_rng(0))  # no layer after the last
+    # no layer after the last
+    single = nn.GRU(3, 4, dropout=0.5, generator=np.random.default_rng(0))
     np.testing.assert_array_equal(single(x)[0].data, single.eval()(x)[0].data)
 
 
@@ -168,13 +181,19 @@ def test_errors_name_the_layer_and_shapes():
     lstm = nn.LSTM(32, 128)
     with pytest.raises(ValueError) as info:
         lstm(np.zeros((50, 4, 16)))
-    assert str(info.value) == ("LSTM(32, 128): expected input of shape (T, N, 32) (or (T, 32) unbatched), "
-                               "received (50, 4, 16)")
+    assert str(info.value) == (
+        "LSTM(32, 128): expected input of shape (T, N, 32) (or (T, 32) unbatched), "
+        "received (50, 4, 16)"
+    )
     with pytest.raises(ValueError, match=r"GRU\(3, 4\): expected input of shape \(N, T, 3\)"):
         nn.GRU(3, 4, batch_first=True)(np.zeros((2, 5, 4)))
-    with pytest.raises(ValueError, match=r"RNN\(3, 4\): expected h_0 of shape \(2, 2, 4\), received \(1, 2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"RNN\(3, 4\): expected h_0 of shape \(2, 2, 4\), received \(1, 2, 4\)"
+    ):
         nn.RNN(3, 4, bidirectional=True)(np.zeros((5, 2, 3)), np.zeros((1, 2, 4)))
-    with pytest.raises(ValueError, match=r"expected c_0 of shape \(1, 2, 4\), received \(1, 2, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"expected c_0 of shape \(1, 2, 4\), received \(1, 2, 5\)"
+    ):
         nn.LSTM(3, 4)(np.zeros((5, 2, 3)), (np.zeros((1, 2, 4)), np.zeros((1, 2, 5))))
     with pytest.raises(TypeError, match=r"\(h_0, c_0\) pair"):
         nn.LSTM(3, 4)(np.zeros((5, 2, 3)), np.zeros((1, 2, 4)))
@@ -227,4 +246,6 @@ def test_against_torch(name):
     (out_t * torch.tensor(g)).sum().backward()
     np.testing.assert_allclose(xc.grad, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
     for pname, p in model.named_parameters():
-        np.testing.assert_allclose(p.grad, dict(ref.named_parameters())[pname].grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            p.grad, dict(ref.named_parameters())[pname].grad.numpy(), rtol=1e-9, atol=1e-12
+        )

@@ -19,7 +19,10 @@ OPTIMIZERS = [
     ("RMSprop", {"lr": 0.01}),
     ("RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.7, "centered": True, "weight_decay": 0.1}),
     ("Adagrad", {"lr": 0.1}),
-    ("Adagrad", {"lr": 0.1, "lr_decay": 0.3, "weight_decay": 0.1, "initial_accumulator_value": 0.5}),
+    (
+        "Adagrad",
+        {"lr": 0.1, "lr_decay": 0.3, "weight_decay": 0.1, "initial_accumulator_value": 0.5},
+    ),
 ]
 
 
@@ -65,12 +68,37 @@ def test_scheduler_matches_torch(name, kwargs):
 
 
 def test_reduce_on_plateau_matches_torch():
-    kwargs = {"mode": "min", "factor": 0.5, "patience": 2, "threshold": 0.05, "threshold_mode": "abs", "cooldown": 1, "min_lr": 0.01}
+    kwargs = {
+        "mode": "min",
+        "factor": 0.5,
+        "patience": 2,
+        "threshold": 0.05,
+        "threshold_mode": "abs",
+        "cooldown": 1,
+        "min_lr": 0.01,
+    }
     ours_opt = optim.SGD([nn.Parameter(np.ones(1))], lr=1.0)
     theirs_opt = torch.optim.SGD([torch.ones(1, requires_grad=True)], lr=1.0)
     ours = lr_scheduler.ReduceLROnPlateau(ours_opt, **kwargs)
     theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs_opt, **kwargs)
-    for metric in [3, 2.5, 2.49, 2.47, 2.46, 2.0, 2.0, 1.99, 1.98, 1.97, 1.96, 1.95, 1.94, 1.93, 1.92, 1.91]:
+    for metric in [
+        3,
+        2.5,
+        2.49,
+        2.47,
+        2.46,
+        2.0,
+        2.0,
+        1.99,
+        1.98,
+        1.97,
+        1.96,
+        1.95,
+        1.94,
+        1.93,
+        1.92,
+        1.91,
+    ]:
         ours.step(metric)
         theirs.step(metric)
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr())
@@ -82,11 +110,11 @@ def test_clip_grad_norm_matches_torch():
     for norm_type in (2.0, 1.0, 3.0, float("inf")):
         ours = [nn.Parameter(np.zeros(g.shape), dtype=np.float64) for g in grads]
         theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
-        for o, t, g in zip(ours, theirs, grads):
+        for o, t, g in zip(ours, theirs, grads, strict=True):
             o.grad = g.copy()
             t.grad = torch.tensor(g.copy())
         total = optim.clip_grad_norm_(ours, 0.5, norm_type=norm_type)
         expected = torch.nn.utils.clip_grad_norm_(theirs, 0.5, norm_type=norm_type)
         assert total == pytest.approx(float(expected), rel=1e-10)
-        for o, t in zip(ours, theirs):
+        for o, t in zip(ours, theirs, strict=True):
             np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-10)

@@ -50,7 +50,9 @@ def test_schedule_matches_closed_form(make, closed_form):
 
 def test_linear_lr_defaults_warm_up():
     scheduler = lr_scheduler.LinearLR(make_optimizer(0.3))
-    np.testing.assert_allclose(lrs_over(scheduler, 6)[:, 0], [0.1, 0.14, 0.18, 0.22, 0.26, 0.3, 0.3])
+    np.testing.assert_allclose(
+        lrs_over(scheduler, 6)[:, 0], [0.1, 0.14, 0.18, 0.22, 0.26, 0.3, 0.3]
+    )
 
 
 def test_schedulers_chain():
@@ -82,7 +84,9 @@ def test_reduce_on_plateau_min_mode():
 
 def test_reduce_on_plateau_threshold_and_max_mode():
     opt = make_optimizer(1.0)
-    scheduler = lr_scheduler.ReduceLROnPlateau(opt, mode="max", patience=0, threshold=0.1, threshold_mode="abs")
+    scheduler = lr_scheduler.ReduceLROnPlateau(
+        opt, mode="max", patience=0, threshold=0.1, threshold_mode="abs"
+    )
     scheduler.step(1.0)   # improves on -inf
     scheduler.step(1.05)  # not by more than 0.1: a bad epoch → reduce (patience 0)
     assert scheduler.get_last_lr() == [pytest.approx(0.1)]
@@ -102,7 +106,7 @@ def test_reduce_on_plateau_threshold_and_max_mode():
 ])
 def test_state_dict_round_trip(make):
     def advance(s, n):
-        for i in range(n):
+        for _ in range(n):
             if isinstance(s, lr_scheduler.ReduceLROnPlateau):
                 s.step(1.0)
             else:
@@ -113,7 +117,8 @@ def test_state_dict_round_trip(make):
     advance(a, 3)
     state = json.loads(json.dumps(a.state_dict()))
     opt_b = make_optimizer(0.1)
-    b = make(opt_b)  # the resume order of PyTorch: build both, then load the optimizer, then the scheduler
+    # the resume order of PyTorch: build both, then load the optimizer, then the scheduler
+    b = make(opt_b)
     opt_b.load_state_dict(opt_a.state_dict())
     b.load_state_dict(state)
     advance(a, 3)

@@ -33,7 +33,9 @@ def run_three_steps(make_optimizer):
 
 
 def check(make_optimizer, reference):
-    for step, (got, expected) in enumerate(zip(run_three_steps(make_optimizer), reference()), start=1):
+    for step, (got, expected) in enumerate(
+        zip(run_three_steps(make_optimizer), reference(), strict=True), start=1
+    ):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14, err_msg=f"step {step}")
 
 
@@ -59,14 +61,19 @@ def test_sgd_momentum_weight_decay(nesterov, dampening):
         theta, buf, out = THETA0.copy(), None, []
         for g in GRADS:
             g = g + wd * theta
-            buf = g.copy() if buf is None else mu * buf + (1 - dampening) * g  # first buffer = gradient
+            # first buffer = gradient
+            buf = g.copy() if buf is None else mu * buf + (1 - dampening) * g
             step = g + mu * buf if nesterov else buf
             theta = theta - lr * step
             out.append(theta)
         return out
 
-    check(lambda p: optim.SGD(p, lr=lr, momentum=mu, dampening=dampening, weight_decay=wd, nesterov=nesterov),
-          reference)
+    check(
+        lambda p: optim.SGD(
+            p, lr=lr, momentum=mu, dampening=dampening, weight_decay=wd, nesterov=nesterov
+        ),
+        reference,
+    )
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
@@ -87,9 +94,11 @@ def test_adam(amsgrad, weight_decay):
             out.append(theta)
         return out
 
-    got = run_three_steps(lambda p: optim.Adam(p, lr=lr, weight_decay=weight_decay, amsgrad=amsgrad))
+    got = run_three_steps(
+        lambda p: optim.Adam(p, lr=lr, weight_decay=weight_decay, amsgrad=amsgrad)
+    )
     # PyTorch's form: eps is added to √v/√(1 − β₂ᵗ), as in the textbook m̂/(√v̂ + eps)
-    for a, b in zip(got, reference()):
+    for a, b in zip(got, reference(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10)
 
 
@@ -113,7 +122,7 @@ def test_adamw_decoupled_decay():
         return out
 
     got = run_three_steps(lambda p: optim.AdamW(p, lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd))
-    for a, b in zip(got, reference()):
+    for a, b in zip(got, reference(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10)
     assert optim.AdamW([nn.Parameter(np.zeros(1))]).defaults["weight_decay"] == 1e-2
 
@@ -143,7 +152,7 @@ def test_rmsprop(centered, momentum):
 
     got = run_three_steps(lambda p: optim.RMSprop(p, lr=lr, alpha=alpha, eps=eps, weight_decay=wd,
                                                   momentum=momentum, centered=centered))
-    for a, b in zip(got, reference()):
+    for a, b in zip(got, reference(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9)
 
 
@@ -162,7 +171,7 @@ def test_adagrad():
 
     got = run_three_steps(lambda p: optim.Adagrad(p, lr=lr, lr_decay=lr_decay, weight_decay=wd,
                                                   initial_accumulator_value=init, eps=eps))
-    for a, b in zip(got, reference()):
+    for a, b in zip(got, reference(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10)
 
 
@@ -325,7 +334,7 @@ def test_state_dict_round_trip_through_json(make):
     opt_b.load_state_dict(_join_arrays(json.loads(text), arrays))
     train(model_a, opt_a, 2)
     train(model_b, opt_b, 2)
-    for pa, pb in zip(model_a.parameters(), model_b.parameters()):
+    for pa, pb in zip(model_a.parameters(), model_b.parameters(), strict=True):
         np.testing.assert_array_equal(pa.data, pb.data)
     assert opt_b.param_groups[0]["lr"] == opt_a.param_groups[0]["lr"]
 
@@ -348,22 +357,37 @@ def params():
     return [nn.Parameter(np.ones(2))]
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda: optim.SGD(params(), lr=-0.1), r"SGD: lr must be in \[0.0, inf\), received -0.1"),
-    (lambda: optim.SGD(params(), momentum=-1), "SGD: momentum must be in"),
-    (lambda: optim.SGD(params(), nesterov=True), "nesterov=True requires momentum > 0 and dampening = 0"),
-    (lambda: optim.SGD(params(), momentum=0.9, dampening=0.1, nesterov=True), "dampening=0.1"),
-    (lambda: optim.Adam(params(), lr=-1), "Adam: lr must be"),
-    (lambda: optim.Adam(params(), betas=(0.9, 1.0)), r"Adam: betas\[1\] must be in \[0.0, 1.0\), received 1.0"),
-    (lambda: optim.Adam(params(), betas=(-0.1, 0.9)), r"betas\[0\]"),
-    (lambda: optim.Adam(params(), eps=-1e-8), "Adam: eps must be"),
-    (lambda: optim.AdamW(params(), weight_decay=-1), "AdamW: weight_decay must be"),
-    (lambda: optim.RMSprop(params(), alpha=-0.5), "RMSprop: alpha must be"),
-    (lambda: optim.Adagrad(params(), lr_decay=-1), "Adagrad: lr_decay must be"),
-    (lambda: optim.Adagrad(params(), initial_accumulator_value=-1), "initial_accumulator_value"),
-    (lambda: optim.SGD([], lr=0.1), "empty parameter list"),
-    (lambda: optim.SGD([{"params": params(), "lr": -2.0}], lr=0.1), "lr must be .* received -2.0"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda: optim.SGD(params(), lr=-0.1), r"SGD: lr must be in \[0.0, inf\), received -0.1"),
+        (lambda: optim.SGD(params(), momentum=-1), "SGD: momentum must be in"),
+        (
+            lambda: optim.SGD(params(), nesterov=True),
+            "nesterov=True requires momentum > 0 and dampening = 0",
+        ),
+        (lambda: optim.SGD(params(), momentum=0.9, dampening=0.1, nesterov=True), "dampening=0.1"),
+        (lambda: optim.Adam(params(), lr=-1), "Adam: lr must be"),
+        (
+            lambda: optim.Adam(params(), betas=(0.9, 1.0)),
+            r"Adam: betas\[1\] must be in \[0.0, 1.0\), received 1.0",
+        ),
+        (lambda: optim.Adam(params(), betas=(-0.1, 0.9)), r"betas\[0\]"),
+        (lambda: optim.Adam(params(), eps=-1e-8), "Adam: eps must be"),
+        (lambda: optim.AdamW(params(), weight_decay=-1), "AdamW: weight_decay must be"),
+        (lambda: optim.RMSprop(params(), alpha=-0.5), "RMSprop: alpha must be"),
+        (lambda: optim.Adagrad(params(), lr_decay=-1), "Adagrad: lr_decay must be"),
+        (
+            lambda: optim.Adagrad(params(), initial_accumulator_value=-1),
+            "initial_accumulator_value",
+        ),
+        (lambda: optim.SGD([], lr=0.1), "empty parameter list"),
+        (
+            lambda: optim.SGD([{"params": params(), "lr": -2.0}], lr=0.1),
+            "lr must be .* received -2.0",
+        ),
+    ],
+)
 def test_bad_hyperparameters_raise_value_error(make, message):
     with pytest.raises(ValueError, match=message):
         make()

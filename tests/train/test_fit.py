@@ -40,8 +40,17 @@ def tiny_model(seed=0, dropout=0.0):
 def test_fit_converges_and_logs_history():
     X, y = blobs()
     model = tiny_model()
-    history = fit(model, (X, y), loss="cross_entropy", optimizer=optim.Adam(model.parameters(), lr=0.05),
-                  epochs=15, batch_size=16, validation_split=0.25, metrics=["accuracy"], verbose=0)
+    history = fit(
+        model,
+        (X, y),
+        loss="cross_entropy",
+        optimizer=optim.Adam(model.parameters(), lr=0.05),
+        epochs=15,
+        batch_size=16,
+        validation_split=0.25,
+        metrics=["accuracy"],
+        verbose=0,
+    )
     assert isinstance(history, History)
     assert history.epoch == list(range(15))
     for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_time"):
@@ -73,9 +82,18 @@ def test_fit_with_dataloader():
 
     X, y = blobs()
     model = tiny_model()
-    loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True, generator=np.random.default_rng(0))
-    history = fit(model, loader, loss="cross_entropy", optimizer=optim.Adam(model.parameters(), lr=0.05),
-                  epochs=5, metrics=["accuracy"], verbose=0)
+    loader = DataLoader(
+        TensorDataset(X, y), batch_size=16, shuffle=True, generator=np.random.default_rng(0)
+    )
+    history = fit(
+        model,
+        loader,
+        loss="cross_entropy",
+        optimizer=optim.Adam(model.parameters(), lr=0.05),
+        epochs=5,
+        metrics=["accuracy"],
+        verbose=0,
+    )
     assert history.history["accuracy"][-1] > 0.9
 
 
@@ -125,9 +143,23 @@ def test_callback_hook_order():
     X, y = blobs(16)
     model = tiny_model()
     rec = Recorder()
-    fit(model, (X, y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=2,
-        callbacks=[rec], verbose=0)
-    assert rec.calls == ["train_begin", "epoch_begin0", "epoch_end0", "epoch_begin1", "epoch_end1", "train_end"]
+    fit(
+        model,
+        (X, y),
+        loss="cross_entropy",
+        optimizer=optim.SGD(model.parameters(), lr=0.1),
+        epochs=2,
+        callbacks=[rec],
+        verbose=0,
+    )
+    assert rec.calls == [
+        "train_begin",
+        "epoch_begin0",
+        "epoch_end0",
+        "epoch_begin1",
+        "epoch_end1",
+        "train_end",
+    ]
 
 
 class ScriptedLoss(Callback):
@@ -150,9 +182,15 @@ def test_early_stopping_stops_and_restores_best_weights():
             snapshots.append({k: v.copy() for k, v in self.model.state_dict().items()})
 
     stopper = EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
-    history = fit(model, (X, y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=0.1),
-                  epochs=20, callbacks=[ScriptedLoss([5, 3, 1, 2, 4, 0.5, 0.1] + [9] * 13), Snap(), stopper],
-                  verbose=0)
+    history = fit(
+        model,
+        (X, y),
+        loss="cross_entropy",
+        optimizer=optim.SGD(model.parameters(), lr=0.1),
+        epochs=20,
+        callbacks=[ScriptedLoss([5, 3, 1, 2, 4, 0.5, 0.1] + [9] * 13), Snap(), stopper],
+        verbose=0,
+    )
     # best at epoch 2 (value 1); epochs 3 and 4 do not improve → stop after epoch 4
     assert len(history.epoch) == 5
     assert stopper.best_epoch == 2 and stopper.stopped_epoch == 4
@@ -172,8 +210,16 @@ def test_terminate_on_nan_stops_immediately():
     model = tiny_model()
     guard = TerminateOnNaN()
     with pytest.warns(RuntimeWarning, match="TerminateOnNaN"), np.errstate(all="ignore"):
-        history = fit(model, (X, y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=1e38),
-                      epochs=5, batch_size=8, callbacks=[guard], verbose=0)
+        history = fit(
+            model,
+            (X, y),
+            loss="cross_entropy",
+            optimizer=optim.SGD(model.parameters(), lr=1e38),
+            epochs=5,
+            batch_size=8,
+            callbacks=[guard],
+            verbose=0,
+        )
     assert guard.terminated_batch is not None and guard.terminated_batch < 8
     assert len(history.epoch) == 1
 
@@ -182,8 +228,16 @@ def test_csv_logger_writes_one_row_per_epoch(tmp_path):
     X, y = blobs(16)
     model = tiny_model()
     path = tmp_path / "log.csv"
-    history = fit(model, (X, y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=0.1),
-                  epochs=3, metrics=["accuracy"], callbacks=[CSVLogger(path)], verbose=0)
+    history = fit(
+        model,
+        (X, y),
+        loss="cross_entropy",
+        optimizer=optim.SGD(model.parameters(), lr=0.1),
+        epochs=3,
+        metrics=["accuracy"],
+        callbacks=[CSVLogger(path)],
+        verbose=0,
+    )
     with open(path, newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0][:3] == ["epoch", "loss", "accuracy"]
@@ -225,7 +279,10 @@ def test_model_checkpoint_writes_loadable_checkpoints(tmp_path):
     pattern = str(tmp_path / "ckpt-{epoch:02d}.safetensors")
     fit(model, (X, y), loss="cross_entropy", optimizer=optim.Adam(model.parameters()), epochs=2,
         callbacks=[ModelCheckpoint(pattern)], verbose=0)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-01.safetensors", "ckpt-02.safetensors"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ckpt-01.safetensors",
+        "ckpt-02.safetensors",
+    ]
     checkpoint = io.load_checkpoint(tmp_path / "ckpt-02.safetensors")
     assert checkpoint.epoch == 2 and checkpoint.optimizer_type == "Adam"
     for key, value in model.state_dict().items():
@@ -244,11 +301,19 @@ def test_model_checkpoint_save_best_only(tmp_path):
             saved.append(self.last_path is not None and (before is None or epoch in (0, 2)))
 
     cb = Spy(tmp_path / "best.safetensors", monitor="val_loss", save_best_only=True)
-    fit(model, (X, y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=4,
-        callbacks=[ScriptedLoss([3.0, 4.0, 1.0, 2.0]), cb], verbose=0)
+    fit(
+        model,
+        (X, y),
+        loss="cross_entropy",
+        optimizer=optim.SGD(model.parameters(), lr=0.1),
+        epochs=4,
+        callbacks=[ScriptedLoss([3.0, 4.0, 1.0, 2.0]), cb],
+        verbose=0,
+    )
     from chainrule import io
 
-    assert io.load_checkpoint(tmp_path / "best.safetensors").epoch == 3  # epoch index 2 was the best
+    # epoch index 2 was the best
+    assert io.load_checkpoint(tmp_path / "best.safetensors").epoch == 3
 
 
 # ------------------------------------------------------------------- resume
@@ -292,6 +357,8 @@ def test_fit_refuses_nan_in_the_inputs():
     X = np.ones((6, 2), dtype=np.float32)
     X[3, 1] = np.nan
     model = nn.Linear(2, 2)
-    with pytest.raises(ValueError, match=r"1 NaN or infinite value; the first is at sample 3, position \(1,\)"):
+    with pytest.raises(
+        ValueError, match=r"1 NaN or infinite value; the first is at sample 3, position \(1,\)"
+    ):
         fit(model, (X, np.zeros(6, dtype=np.int64)), loss="cross_entropy",
             optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)

@@ -39,7 +39,9 @@ def test_regression_metrics_match_sklearn():
     assert metrics.mean_squared_error(pred, y) == pytest.approx(skm.mean_squared_error(y, pred))
     assert metrics.mean_absolute_error(pred, y) == pytest.approx(skm.mean_absolute_error(y, pred))
     assert metrics.r2_score(pred, y) == pytest.approx(skm.r2_score(y, pred))
-    assert metrics.r2_score(pred[:, :1], y[:, 0]) == pytest.approx(skm.r2_score(y[:, 0], pred[:, 0]))
+    assert metrics.r2_score(pred[:, :1], y[:, 0]) == pytest.approx(
+        skm.r2_score(y[:, 0], pred[:, 0])
+    )
 
 
 def test_get_metric_names_and_errors():

@@ -104,7 +104,8 @@ class ArrayData:
         n_val = math.floor(len(self) * fraction)
         if n_val < 1 or n_val >= len(self):
             raise ValueError(
-                f"fit: validation_split={fraction} leaves {n_val} validation and {len(self) - n_val} "
+                f"fit: validation_split={fraction} leaves {n_val} validation and "
+                f"{len(self) - n_val} "
                 "training samples; both need at least one"
             )
         cut = len(self) - n_val

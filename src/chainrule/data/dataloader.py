@@ -105,8 +105,14 @@ class DataLoader:
         generator=None,
         collate_fn: Callable | None = None,
     ) -> None:
-        if not isinstance(batch_size, (int, xp.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, received {batch_size!r}")
+        if (
+            not isinstance(batch_size, (int, xp.integer))
+            or isinstance(batch_size, bool)
+            or batch_size < 1
+        ):
+            raise ValueError(
+                f"DataLoader: batch_size must be a positive int, received {batch_size!r}"
+            )
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(
                 "DataLoader: dataset must support len() and indexing, received "

@@ -58,7 +58,9 @@ def _as_array(value, argument: str):
     if array.dtype.kind in "OcUSV":
         raise TypeError(f"{argument}: expected numeric data, received dtype {array.dtype}")
     if array.ndim == 0:
-        raise ValueError(f"{argument}: expected an array with a first (sample) axis, received a scalar")
+        raise ValueError(
+            f"{argument}: expected an array with a first (sample) axis, received a scalar"
+        )
     return array
 
 
@@ -174,13 +176,17 @@ def _split_lengths(lengths: Sequence[float], n: int) -> list[int]:
                 f"received {lengths} (sum {sum(lengths)})"
             )
         return lengths
-    if any(not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or v > 1 for v in lengths):
+    if any(
+        not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or v > 1 for v in lengths
+    ):
         raise ValueError(
             f"random_split: expected lengths as ints summing to {n} or fractions in [0, 1] "
             f"summing to 1, received {lengths}"
         )
     if not math.isclose(sum(lengths), 1.0, abs_tol=1e-6):
-        raise ValueError(f"random_split: fractions must sum to 1, received {lengths} (sum {sum(lengths)})")
+        raise ValueError(
+            f"random_split: fractions must sum to 1, received {lengths} (sum {sum(lengths)})"
+        )
     counts = [math.floor(n * frac) for frac in lengths]
     for k in range(n - sum(counts)):  # hand the remainder out round-robin, as PyTorch does
         counts[k % len(counts)] += 1

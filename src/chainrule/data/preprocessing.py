@@ -108,17 +108,21 @@ class StandardScaler:
         self.n_features_in_ = X.shape[1] if X.ndim > 1 else 1
         self.mean_ = X.mean(axis=0) if self.with_mean else xp.zeros(X.shape[1:], X.dtype)
         self.var_ = X.var(axis=0)
-        self.scale_ = _safe_scale(xp.sqrt(self.var_)) if self.with_std else xp.ones(X.shape[1:], X.dtype)
+        self.scale_ = (
+            _safe_scale(xp.sqrt(self.var_)) if self.with_std else xp.ones(X.shape[1:], X.dtype)
+        )
         return self
 
     def _check_fitted(self, X, method: str):
         if not hasattr(self, "scale_"):
-            raise ValueError(f"StandardScaler.{method}: this scaler is not fitted yet; call fit(X) first")
+            raise ValueError(
+                f"StandardScaler.{method}: this scaler is not fitted yet; call fit(X) first"
+            )
         X = _float_features(X, f"StandardScaler.{method}: X")
         if X.shape[1:] != self.scale_.shape:
             raise ValueError(
-                f"StandardScaler.{method}: X has per-sample shape {X.shape[1:]}, but the scaler was "
-                f"fitted on {self.scale_.shape}"
+                f"StandardScaler.{method}: X has per-sample shape {X.shape[1:]}, but the scaler "
+                f"was fitted on {self.scale_.shape}"
             )
         return X
 
@@ -176,7 +180,11 @@ def one_hot(labels, num_classes: int | None = None, dtype=None):
         raise ValueError(f"one_hot: labels must be non-negative, received minimum {array.min()}")
     if num_classes is None or num_classes == -1:
         num_classes = int(array.max()) + 1 if array.size else 0
-    elif not isinstance(num_classes, (int, xp.integer)) or isinstance(num_classes, bool) or num_classes < 1:
+    elif (
+        not isinstance(num_classes, (int, xp.integer))
+        or isinstance(num_classes, bool)
+        or num_classes < 1
+    ):
         raise ValueError(f"one_hot: num_classes must be a positive int, received {num_classes!r}")
     elif array.size and array.max() >= num_classes:
         raise ValueError(

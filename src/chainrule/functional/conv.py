@@ -7,7 +7,8 @@ The padded input is viewed (no copy) as sliding windows with the strides that
 grouped as ``(groups, C/groups · kh · kw, N · Ho · Wo)`` ("im2col"), and then
 each group is one matrix product with its slice of the weight::
 
-    y[n, o, i, j] = b[o] + Σ_{c, p, q} W[o, c, p, q] · x_pad[n, g·C_g + c, i·s_h + p·d_h, j·s_w + q·d_w]
+    y[n, o, i, j] = b[o] + Σ_{c, p, q} W[o, c, p, q] · x_pad[n, g·C_g + c, i·s_h + p·d_h, j·s_w +
+    q·d_w]
 
 where ``g`` is the group of output channel ``o``. The backward reuses the
 columns for ∂L/∂W (one GEMM per group) and returns ∂L/∂x through "col2im":
@@ -104,9 +105,9 @@ class Conv2dFunction(Function):
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
         N, C, H, W = x.shape
-        O, Cg, kh, kw = weight.shape
+        C_out, Cg, kh, kw = weight.shape
         G = groups
-        Og = O // G
+        C_out_g = C_out // G
         x_pad = pad_spatial(x, padding)
         windows = window_view(x_pad, (kh, kw), stride, dilation)
         Ho, Wo = windows.shape[2:4]
@@ -114,11 +115,11 @@ class Conv2dFunction(Function):
         cols = xp.ascontiguousarray(
             windows.reshape(N, G, Cg, Ho, Wo, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
         ).reshape(G, Cg * kh * kw, N * Ho * Wo)
-        w_mat = weight.reshape(G, Og, Cg * kh * kw)
-        y = xp.matmul(w_mat, cols)  # (G, Og, M)
-        y = xp.ascontiguousarray(y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3))
+        w_mat = weight.reshape(G, C_out_g, Cg * kh * kw)
+        y = xp.matmul(w_mat, cols)  # (G, C_out_g, M)
+        y = xp.ascontiguousarray(y.reshape(C_out, N, Ho, Wo).transpose(1, 0, 2, 3))
         if bias is not None:
-            y += bias.reshape(1, O, 1, 1)
+            y += bias.reshape(1, C_out, 1, 1)
         self.cols, self.w_mat = cols, w_mat
         self.x_shape, self.x_pad_shape, self.w_shape = (N, C, H, W), x_pad.shape, weight.shape
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, G
@@ -126,12 +127,12 @@ class Conv2dFunction(Function):
 
     def backward(self, grad_output):
         g = grad_output[:, :, None, :] if self.one_d else grad_output
-        N, O, Ho, Wo = g.shape
+        N, C_out, Ho, Wo = g.shape
         G = self.groups
         _, Cg, kh, kw = self.w_shape
         needs = self.needs_input_grad
-        # δ laid out per group: (G, Og, M)
-        delta = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(G, O // G, N * Ho * Wo)
+        # δ laid out per group: (G, C_out_g, M)
+        delta = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(G, C_out // G, N * Ho * Wo)
         gx = gw = gb = None
         if needs[1]:
             gw = xp.matmul(delta, self.cols.transpose(0, 2, 1)).reshape(self.w_shape)
@@ -161,7 +162,9 @@ def to_tuple(value, n: int, name: str, owner: str) -> tuple:
         isinstance(v, (int, xp.integer)) and not isinstance(v, bool) for v in value
     ):
         return tuple(int(v) for v in value)
-    raise TypeError(f"{owner}: expected {name} to be an int or a tuple of {n} ints, received {value!r}")
+    raise TypeError(
+        f"{owner}: expected {name} to be an int or a tuple of {n} ints, received {value!r}"
+    )
 
 
 def conv_padding(padding, kernel, stride, dilation, owner: str) -> tuple:
@@ -176,13 +179,17 @@ def conv_padding(padding, kernel, stride, dilation, owner: str) -> tuple:
             return ((0, 0),) * n
         if padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError(f"{owner}: padding='same' requires stride 1, received stride {stride}")
+                raise ValueError(
+                    f"{owner}: padding='same' requires stride 1, received stride {stride}"
+                )
             pads = []
-            for k, d in zip(kernel, dilation):
+            for k, d in zip(kernel, dilation, strict=True):
                 total = d * (k - 1)
                 pads.append((total // 2, total - total // 2))
             return tuple(pads)
-        raise ValueError(f"{owner}: expected padding 'same', 'valid', an int or a tuple, received {padding!r}")
+        raise ValueError(
+            f"{owner}: expected padding 'same', 'valid', an int or a tuple, received {padding!r}"
+        )
     sizes = to_tuple(padding, n, "padding", owner)
     if any(p < 0 for p in sizes):
         raise ValueError(f"{owner}: expected padding ≥ 0, received {padding!r}")
@@ -198,11 +205,14 @@ def _conv(spatial: int, input, weight, bias, stride, padding, dilation, groups, 
     dims = ("L",) if spatial == 1 else ("H", "W")
     if input.ndim != spatial + 2:
         raise ValueError(
-            f"{owner}: expected input of shape (N, C, {', '.join(dims)}), received {tuple(input.shape)}"
+            f"{owner}: expected input of shape (N, C, {', '.join(dims)}), received "
+            f"{tuple(input.shape)}"
         )
     if weight.ndim != spatial + 2:
-        raise ValueError(f"{owner}: expected a {spatial + 2}-D weight (out, in/groups, "
-                         f"{', '.join('k' + d.lower() for d in dims)}), received {tuple(weight.shape)}")
+        raise ValueError(
+            f"{owner}: expected a {spatial + 2}-D weight (out, in/groups, "
+            f"{', '.join('k' + d.lower() for d in dims)}), received {tuple(weight.shape)}"
+        )
     if not isinstance(groups, (int, xp.integer)) or groups < 1:
         raise ValueError(f"{owner}: expected groups to be an int ≥ 1, received {groups!r}")
     kernel = tuple(weight.shape[2:])
@@ -221,7 +231,9 @@ def _conv(spatial: int, input, weight, bias, stride, padding, dilation, groups, 
             f"{owner}: expected input of shape (N, {channels}, {', '.join(dims)}), "
             f"received {tuple(input.shape)}"
         )
-    for axis, (size, k, d, (lo, hi)) in enumerate(zip(input.shape[2:], kernel, dilation, pads)):
+    for axis, (size, k, d, (lo, hi)) in enumerate(
+        zip(input.shape[2:], kernel, dilation, pads, strict=True)
+    ):
         if size + lo + hi < d * (k - 1) + 1:
             raise ValueError(
                 f"{owner}: input {dims[axis]}={size} (padded {size + lo + hi}) is smaller than the "
@@ -230,7 +242,9 @@ def _conv(spatial: int, input, weight, bias, stride, padding, dilation, groups, 
                 f"received {tuple(input.shape)}"
             )
     if bias is not None and tuple(bias.shape) != (out_channels,):
-        raise ValueError(f"{owner}: expected bias of shape ({out_channels},), received {tuple(bias.shape)}")
+        raise ValueError(
+            f"{owner}: expected bias of shape ({out_channels},), received {tuple(bias.shape)}"
+        )
     if spatial == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
     options = {"stride": stride, "padding": pads, "dilation": dilation, "groups": int(groups)}
@@ -244,7 +258,8 @@ def conv2d(input, weight, bias=None, stride: int | Sequence[int] = 1,
            groups: int = 1) -> Tensor:
     """2-D cross-correlation (what deep learning calls convolution), PyTorch's semantics.
 
-    ``y[n, o, i, j] = b[o] + Σ_{c, p, q} W[o, c, p, q] · x_pad[n, g·C/G + c, i·s_h + p·d_h, j·s_w + q·d_w]``
+    ``y[n, o, i, j] = b[o] + Σ_{c, p, q} W[o, c, p, q] · x_pad[n, g·C/G + c, i·s_h + p·d_h, j·s_w +
+    q·d_w]``
     with ``g = o // (O/G)`` the group of output channel ``o``.
 
     Parameters

@@ -79,17 +79,18 @@ class ConvTranspose2dFunction(Function):
 
     def backward(self, grad_output):
         g = grad_output[:, :, None, :] if self.one_d else grad_output
-        N, O, Ho, Wo = g.shape
+        N, C_out, Ho, Wo = g.shape
         (ph, pw), (Hf, Wf) = self.padding, self.full_hw
         G = self.groups
         C, Og, kh, kw = self.w_shape
         H, W = self.x_shape[2:]
         g_full = xp.zeros(
-            (N, O, Hf, Wf), dtype=g.dtype
+            (N, C_out, Hf, Wf), dtype=g.dtype
         )  # undo the crop; the output padding is dropped
         rows, columns = min(Ho, Hf - ph), min(Wo, Wf - pw)
         g_full[:, :, ph : ph + rows, pw : pw + columns] = g[:, :, :rows, :columns]
-        windows = window_view(g_full, (kh, kw), self.stride, self.dilation)  # (N, O, H, W, kh, kw)
+        # (N, C_out, H, W, kh, kw)
+        windows = window_view(g_full, (kh, kw), self.stride, self.dilation)
         windows = xp.ascontiguousarray(
             windows.reshape(N, G, Og, H, W, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
         ).reshape(G, Og * kh * kw, N * H * W)
@@ -135,7 +136,7 @@ def _conv_transpose(
     ):
         if any(v < low for v in values):
             raise ValueError(f"{owner}: expected {name} ≥ {low}, received {values}")
-    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation, strict=True)):
         raise ValueError(
             f"{owner}: output_padding must be smaller than stride or dilation, received "
             f"output_padding {output_padding} with stride {stride}, dilation {dilation}"
@@ -154,7 +155,9 @@ def _conv_transpose(
     kernel = weight.shape[2:]
     out = [
         (n - 1) * s - 2 * p + d * (k - 1) + op + 1
-        for n, s, p, d, k, op in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding)
+        for n, s, p, d, k, op in zip(
+            x.shape[2:], stride, padding, dilation, kernel, output_padding, strict=True
+        )
     ]
     if any(o < 1 for o in out):
         raise ValueError(f"{owner}: padding {padding} leaves an empty output for input {x.shape}")

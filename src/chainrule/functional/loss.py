@@ -71,11 +71,19 @@ def _restore_class_axis(g, shape):
 
 
 def _check_targets(name, logits, target, weight, ignore_index):
-    """Validate logits, labels and class weights; return (flat labels, weights, whether any label is ignored)."""
+    """Validate logits, labels and class weights.
+
+    Return (flat labels, weights, whether any label is ignored).
+    """
     if not isinstance(logits, Tensor) or not is_float_dtype(logits.dtype):
-        raise TypeError(f"{name}: expected floating input (logits), received {getattr(logits, 'dtype', type(logits))}")
+        raise TypeError(
+            f"{name}: expected floating input (logits), received "
+            f"{getattr(logits, 'dtype', type(logits))}"
+        )
     if logits.ndim < 2:
-        raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), received {logits.shape}")
+        raise ValueError(
+            f"{name}: expected input of shape (N, C) or (N, C, d1, ...), received {logits.shape}"
+        )
     target = target.data if isinstance(target, Tensor) else xp.asarray(target)
     if target.dtype.kind not in "iu":
         raise TypeError(
@@ -83,7 +91,10 @@ def _check_targets(name, logits, target, weight, ignore_index):
         )
     expected = (logits.shape[0],) + tuple(logits.shape[2:])
     if target.shape != expected:
-        raise ValueError(f"{name}: expected target of shape {expected} for input {logits.shape}, received {target.shape}")
+        raise ValueError(
+            f"{name}: expected target of shape {expected} for input {logits.shape}, received "
+            f"{target.shape}"
+        )
     classes = logits.shape[1]
     any_ignored = False
     if target.size and (target.min() < 0 or target.max() >= classes):  # then look past ignore_index
@@ -99,7 +110,9 @@ def _check_targets(name, logits, target, weight, ignore_index):
     if weight is not None:
         weight = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
         if weight.shape != (classes,):
-            raise ValueError(f"{name}: expected weight of shape ({classes},), received {weight.shape}")
+            raise ValueError(
+                f"{name}: expected weight of shape ({classes},), received {weight.shape}"
+            )
         weight = weight.astype(logits.dtype)
     return target.reshape(-1), weight, any_ignored
 
@@ -140,22 +153,32 @@ class CrossEntropy(Function):
             w_y = None if valid is None else valid.astype(z.dtype)
         else:
             w_y = weight[target] if valid is None else weight[target] * valid
-        label_coef = w_y if not label_smoothing else (1 - label_smoothing) * (1.0 if w_y is None else w_y)
+        label_coef = (
+            w_y if not label_smoothing else (1 - label_smoothing) * (1.0 if w_y is None else w_y)
+        )
         per_sample = nll if label_coef is None else label_coef * nll  # −a_{yᵢ} ℓ_{yᵢ}
         total_coef = label_coef  # Σ_c a_c (None: 1)
         if label_smoothing:
             counted = 1.0 if valid is None else valid.astype(z.dtype)
             w_sum = classes if weight is None else weight.sum()
             # −Σ_c w_c ℓ_c = Σ_c w_c log Σ e^(z − m) − Σ_c w_c (z_c − m)
-            w_nll = w_sum * log_sum_exp - (shifted.sum(axis=1) if weight is None else shifted @ weight)
+            w_nll = w_sum * log_sum_exp - (
+                shifted.sum(axis=1) if weight is None else shifted @ weight
+            )
             per_sample = per_sample + label_smoothing / classes * counted * w_nll
             total_coef = label_coef + label_smoothing / classes * w_sum * counted
         self.shape, self.reduction, self.smoothing = logits.shape, reduction, label_smoothing
         self.exp, self.sum_exp, self.rows, self.target = exp, sum_exp, rows, target
-        self.label_coef, self.total_coef, self.weight, self.valid = label_coef, total_coef, weight, valid
+        self.label_coef, self.total_coef, self.weight, self.valid = (
+            label_coef,
+            total_coef,
+            weight,
+            valid,
+        )
         if reduction == "mean":
             self.denominator = n if w_y is None else w_y.sum()
-            with xp.errstate(invalid="ignore", divide="ignore"):  # a zero denominator: NaN or ±inf, as PyTorch
+            # a zero denominator: NaN or ±inf, as PyTorch
+            with xp.errstate(invalid="ignore", divide="ignore"):
                 return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
         if reduction == "sum":
             return xp.asarray(per_sample.sum(), dtype=z.dtype)
@@ -169,15 +192,22 @@ class CrossEntropy(Function):
             scale = g
         else:
             scale = g.reshape(-1)
-        row_scale = scale / self.sum_exp if self.total_coef is None else self.total_coef * scale / self.sum_exp
+        row_scale = (
+            scale / self.sum_exp
+            if self.total_coef is None
+            else self.total_coef * scale / self.sum_exp
+        )
         delta = self.exp * row_scale[:, None]  # softmax = e^(z − m) / Σ e^(z − m)
-        delta[self.rows, self.target] -= scale if self.label_coef is None else self.label_coef * scale
+        delta[self.rows, self.target] -= (
+            scale if self.label_coef is None else self.label_coef * scale
+        )
         if self.smoothing:
             w = 1 if self.weight is None else self.weight
             counted = scale if self.valid is None else self.valid * scale
             delta -= (self.smoothing / self.shape[1]) * w * xp.reshape(counted, (-1, 1))
         if self.valid is not None:
-            delta[~self.valid] = 0  # an ignored sample gets no gradient, even from a zero denominator (PyTorch)
+            # an ignored sample gets no gradient, even from a zero denominator (PyTorch)
+            delta[~self.valid] = 0
         return (_restore_class_axis(delta, self.shape),)
 
 
@@ -198,7 +228,8 @@ class NLLLoss(Function):
         per_sample = -self.coef * picked
         if reduction == "mean":
             self.denominator = self.coef.sum()
-            with xp.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
+            # every target ignored: NaN, as PyTorch
+            with xp.errstate(invalid="ignore", divide="ignore"):
                 return xp.asarray(per_sample.sum() / self.denominator, dtype=lp.dtype)
         if reduction == "sum":
             return xp.asarray(per_sample.sum(), dtype=lp.dtype)
@@ -240,22 +271,37 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     """
     check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], received {label_smoothing}")
+        raise ValueError(
+            f"cross_entropy: label_smoothing must be in [0, 1], received {label_smoothing}"
+        )
     target_dtype = getattr(target, "dtype", None)
     if target_dtype is None:
         target_dtype = xp.asarray(target).dtype
     if is_float_dtype(target_dtype):  # class probabilities, shaped like the input
         return _soft_cross_entropy(input, target, weight, reduction, float(label_smoothing))
-    target, weight, any_ignored = _check_targets("cross_entropy", input, target, weight, ignore_index)
-    return CrossEntropy.apply(input, target=target, weight=weight, ignore_index=ignore_index,
-                              label_smoothing=float(label_smoothing), reduction=reduction, any_ignored=any_ignored)
+    target, weight, any_ignored = _check_targets(
+        "cross_entropy", input, target, weight, ignore_index
+    )
+    return CrossEntropy.apply(
+        input,
+        target=target,
+        weight=weight,
+        ignore_index=ignore_index,
+        label_smoothing=float(label_smoothing),
+        reduction=reduction,
+        any_ignored=any_ignored,
+    )
 
 
-def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
     """Negative log-likelihood from log-probabilities (N, C) and integer labels (N,)."""
     check_reduction("nll_loss", reduction)
     target, weight, _ = _check_targets("nll_loss", input, target, weight, ignore_index)
-    return NLLLoss.apply(input, target=target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    return NLLLoss.apply(
+        input, target=target, weight=weight, ignore_index=ignore_index, reduction=reduction
+    )
 
 
 class BCEWithLogits(Function):
@@ -275,7 +321,12 @@ class BCEWithLogits(Function):
         if weight is not None:
             loss = loss * weight
         self.x, self.y, self.coef, self.weight = x, y, coef, weight
-        self.pos_weight, self.softplus_neg, self.reduction, self.size = pos_weight, softplus_neg, reduction, loss.size
+        self.pos_weight, self.softplus_neg, self.reduction, self.size = (
+            pos_weight,
+            softplus_neg,
+            reduction,
+            loss.size,
+        )
         if reduction == "mean":
             return xp.asarray(loss.mean(), dtype=x.dtype)
         if reduction == "sum":

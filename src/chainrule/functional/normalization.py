@@ -59,7 +59,9 @@ class BatchNormTrain(Function):
     ∂L/∂β = Σ g, ∂L/∂γ = Σ g x̂, ∂L/∂x = (1/σ)(ĝ − mean ĝ − x̂ mean(ĝ x̂)), ĝ = γ g.
     """
 
-    def forward(self, x, weight=None, bias=None, running_mean=None, running_var=None, factor=0.1, eps=1e-5):
+    def forward(
+        self, x, weight=None, bias=None, running_mean=None, running_var=None, factor=0.1, eps=1e-5
+    ):
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         mean = x.mean(axis=axes, keepdims=True)
@@ -67,7 +69,13 @@ class BatchNormTrain(Function):
         var = (centred * centred).mean(axis=axes, keepdims=True)
         inv_std = 1.0 / xp.sqrt(var + eps)
         x_hat = centred * inv_std
-        self.axes, self.shape, self.x_hat, self.inv_std, self.weight = axes, shape, x_hat, inv_std, weight
+        self.axes, self.shape, self.x_hat, self.inv_std, self.weight = (
+            axes,
+            shape,
+            x_hat,
+            inv_std,
+            weight,
+        )
         if running_mean is not None:
             count = x.size // x.shape[1]
             running_mean *= 1 - factor
@@ -97,7 +105,13 @@ class BatchNormEval(Function):
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         inv_std = (1.0 / xp.sqrt(running_var + eps)).astype(x.dtype, copy=False).reshape(shape)
         x_hat = (x - running_mean.astype(x.dtype, copy=False).reshape(shape)) * inv_std
-        self.axes, self.shape, self.x_hat, self.inv_std, self.weight = axes, shape, x_hat, inv_std, weight
+        self.axes, self.shape, self.x_hat, self.inv_std, self.weight = (
+            axes,
+            shape,
+            x_hat,
+            inv_std,
+            weight,
+        )
         return _affine(x_hat, weight, bias, shape)
 
     def backward(self, g):
@@ -105,7 +119,11 @@ class BatchNormEval(Function):
         gx = None
         gw, gb = _affine_grads(g, self.x_hat, self.axes, needs)
         if needs[0]:
-            scale = self.inv_std if self.weight is None else self.inv_std * self.weight.reshape(self.shape)
+            scale = (
+                self.inv_std
+                if self.weight is None
+                else self.inv_std * self.weight.reshape(self.shape)
+            )
             gx = g * scale
         return gx, gw, gb
 
@@ -197,19 +215,25 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
     """
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: expected input with at least 2 dimensions (N, C, ...), received shape {x.shape}")
+        raise ValueError(
+            "batch_norm: expected input with at least 2 dimensions (N, C, ...), received shape "
+            f"{x.shape}"
+        )
     channels = x.shape[1]
     for name, value in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                         ("running_var", running_var)):
         if value is not None and tuple(value.shape) != (channels,):
-            raise ValueError(f"batch_norm: expected {name} of shape ({channels},), received {tuple(value.shape)}")
+            raise ValueError(
+                f"batch_norm: expected {name} of shape ({channels},), received {tuple(value.shape)}"
+            )
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither")
     if training or running_mean is None:
         count = x.data.size // channels
         if count <= 1:
             raise ValueError(
-                f"batch_norm: expected more than 1 value per channel when training, received input shape {x.shape}"
+                "batch_norm: expected more than 1 value per channel when training, received input "
+                f"shape {x.shape}"
             )
         if not training:
             running_mean = running_var = None
@@ -218,28 +242,43 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
             factor = 1.0 / max(tracked, 1)
         else:
             factor = float(momentum)
-        return BatchNormTrain.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
-                                    factor=factor, eps=eps)
-    return BatchNormEval.apply(x, weight, bias, running_mean=running_mean, running_var=running_var, eps=eps)
+        return BatchNormTrain.apply(
+            x,
+            weight,
+            bias,
+            running_mean=running_mean,
+            running_var=running_var,
+            factor=factor,
+            eps=eps,
+        )
+    return BatchNormEval.apply(
+        x, weight, bias, running_mean=running_mean, running_var=running_var, eps=eps
+    )
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
-    """Normalise each sample over its last ``len(normalized_shape)`` axes (PyTorch's ``F.layer_norm``).
+    """Normalise each sample over its last ``len(normalized_shape)`` axes (as ``F.layer_norm``).
 
     Shapes: input (*, *normalized_shape) → the same shape; weight and bias
     (γ, β) have shape ``normalized_shape``. y = γ (x − μ)/√(var + eps) + β with
     μ and the biased var per sample.
     """
     x = input if isinstance(input, Tensor) else Tensor(input)
-    normalized_shape = (int(normalized_shape),) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    normalized_shape = (
+        (int(normalized_shape),) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    )
     k = len(normalized_shape)
     if k == 0 or tuple(x.shape[x.ndim - k:]) != normalized_shape or x.ndim < k:
         raise ValueError(
-            f"layer_norm: expected input whose last dimensions are {normalized_shape}, received shape {x.shape}"
+            f"layer_norm: expected input whose last dimensions are {normalized_shape}, received "
+            f"shape {x.shape}"
         )
     for name, value in (("weight", weight), ("bias", bias)):
         if value is not None and tuple(value.shape) != normalized_shape:
-            raise ValueError(f"layer_norm: expected {name} of shape {normalized_shape}, received {tuple(value.shape)}")
+            raise ValueError(
+                f"layer_norm: expected {name} of shape {normalized_shape}, received "
+                f"{tuple(value.shape)}"
+            )
     return LayerNorm.apply(x, weight, bias, num_axes=k, eps=eps)
 
 

@@ -58,7 +58,9 @@ class MaxPool2dFunction(Function):
             xp.maximum(y, x_pad[:, :, rows, cols], out=y)
         self.x_pad, self.y, self.slices, self.pads, self.x_shape = x_pad, y, slices, pads, x4.shape
         # windows overlap when the stride is shorter than the (dilated) window's extent
-        self.overlapping = any(s < d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+        self.overlapping = any(
+            s < d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation, strict=True)
+        )
         return y[:, :, 0, :] if self.one_d else y
 
     def backward(self, grad_output):
@@ -78,8 +80,10 @@ class MaxPool2dFunction(Function):
 
 
 class AvgPool2dFunction(Function):
-    """y[n, c, i, j] = (1/(kh·kw)) Σ over the window of x_pad (zero padding counted, as PyTorch's
-    default ``count_include_pad=True``);  ∂L/∂x = δ/(kh·kw) added to every position of each window."""
+    """y[n, c, i, j] = (1/(kh·kw)) Σ over the window of x_pad; ∂L/∂x = δ/(kh·kw) in each window.
+
+    The zero padding counts in the average, as PyTorch's default ``count_include_pad=True``.
+    """
 
     def forward(self, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0)):
         self.one_d = x.ndim == 3
@@ -146,17 +150,24 @@ def _pool_args(spatial, input, kernel_size, stride, padding, dilation, owner):
                               ("dilation", dilation, 1), ("padding", padding, 0)):
         if any(v < low for v in values):
             raise ValueError(f"{owner}: expected {name} ≥ {low}, received {values}")
-    if any(2 * p > k for p, k in zip(padding, kernel)):
+    if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
         raise ValueError(f"{owner}: padding should be at most half of kernel_size, "
                          f"received padding {padding} with kernel_size {kernel}")
-    for axis, (size, k, p, d) in enumerate(zip(input.shape[2:], kernel, padding, dilation)):
+    for axis, (size, k, p, d) in enumerate(
+        zip(input.shape[2:], kernel, padding, dilation, strict=True)
+    ):
         if size + 2 * p < d * (k - 1) + 1:
             raise ValueError(
                 f"{owner}: expected input of shape (N, C, {', '.join(dims)}) with padded "
                 f"{dims[axis]} ≥ the kernel size {d * (k - 1) + 1}, received {tuple(input.shape)}"
             )
     if spatial == 1:
-        kernel, stride, padding, dilation = (1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation
+        kernel, stride, padding, dilation = (
+            (1,) + kernel,
+            (1,) + stride,
+            (0,) + padding,
+            (1,) + dilation,
+        )
     return kernel, stride, padding, dilation
 
 
@@ -243,12 +254,16 @@ def adaptive_output_size(output_size, input_shape, owner: str) -> tuple:
     if isinstance(output_size, (int, xp.integer)) and not isinstance(output_size, bool):
         output_size = (int(output_size), int(output_size))
     if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
-        raise TypeError(f"{owner}: expected output_size to be an int or a pair, received {output_size!r}")
+        raise TypeError(
+            f"{owner}: expected output_size to be an int or a pair, received {output_size!r}"
+        )
     sizes = []
-    for size, full in zip(output_size, input_shape[-2:]):
+    for size, full in zip(output_size, input_shape[-2:], strict=True):
         size = full if size is None else size
         if not isinstance(size, (int, xp.integer)) or isinstance(size, bool) or size < 1:
-            raise ValueError(f"{owner}: expected output sizes to be ints ≥ 1 or None, received {output_size!r}")
+            raise ValueError(
+                f"{owner}: expected output sizes to be ints ≥ 1 or None, received {output_size!r}"
+            )
         sizes.append(int(size))
     return tuple(sizes)
 

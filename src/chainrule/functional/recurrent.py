@@ -50,8 +50,8 @@ def _input_projection(x, weight_ih, bias_ih, bias_hh):
 
     Time-major, for :class:`RNNSequence`; LSTM and GRU use :func:`_gate_major`.
     """
-    T, N, I = x.shape
-    out = xp.matmul(x.reshape(T * N, I), weight_ih.T)
+    T, N, input_size = x.shape
+    out = xp.matmul(x.reshape(T * N, input_size), weight_ih.T)
     if bias_ih is not None:
         out += bias_ih
     if bias_hh is not None:
@@ -60,7 +60,9 @@ def _input_projection(x, weight_ih, bias_ih, bias_hh):
 
 
 class RNNSequence(Function):
-    """Elman RNN over a sequence: h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh), φ = tanh or relu.
+    """Elman RNN over a sequence: h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh).
+
+    φ = tanh or relu.
 
     Output: (h_1, …, h_T) as (T, N, H). BPTT, with δh_t = ∂L/∂h_t from the output plus
     the recurrent term from step t + 1:
@@ -189,7 +191,8 @@ def _gate_major_grads(fn, delta_ih, dh0, delta_hh=None, extra=()):
         gw_ih = xp.matmul(d_ih, fn.x.reshape(T * N, -1))
     if needs[-3]:
         gw_hh = xp.matmul(d_hh, fn.hs[:-1].transpose(0, 2, 1).reshape(T * N, -1))
-    ones = xp.ones(T * N, dtype=d_ih.dtype)  # bias gradients Σ_t Σ_n δa as GEMVs: 4× faster than .sum
+    # bias gradients Σ_t Σ_n δa as GEMVs: 4× faster than .sum
+    ones = xp.ones(T * N, dtype=d_ih.dtype)
     if needs[-2]:
         gb_ih = d_ih @ ones
     if needs[-1]:
@@ -212,7 +215,8 @@ class LSTMSequence(Function):
     * δa_o = δh_t ⊙ tanh c_t ⊙ o(1 − o);  δa_i = δc_t ⊙ g ⊙ i(1 − i)
     * δa_f = δc_t ⊙ c_{t−1} ⊙ f(1 − f);    δa_g = δc_t ⊙ i ⊙ (1 − g²)
     * δc_{t−1} = δc_t ⊙ f;  δh_{t−1} ← δa_t W_hh
-    * weight, bias and input gradients as in :class:`RNNSequence` with δa_t = [δa_i, δa_f, δa_g, δa_o].
+    * weight, bias and input gradients as in :class:`RNNSequence` with δa_t = [δa_i, δa_f, δa_g,
+      δa_o].
 
     Inside, the time loop works on transposed, gate-major blocks (see :func:`_gate_major`):
     the pre-activations of step t are one contiguous (4H, N) array whose gates are
@@ -310,7 +314,8 @@ class GRUSequence(Function):
     Inside, the time loop works on transposed, gate-major blocks (see :func:`_gate_major`):
     step t's pre-activations are one contiguous (3H, N) array with contiguous (H, N) gates,
     overwritten in place by [r, z, n]; the states are (T + 1, H, N), transposed back to
-    time-major (T, N, H) for the output. r and z come from one exp, σ(a) = 1 / (1 + e^{−a}), with the factor −1 folded into
+    time-major (T, N, H) for the output. r and z come from one exp, σ(a) = 1 / (1 + e^{−a}), with
+    the factor −1 folded into
     their rows of the weights and biases; b_hr and b_hz join the input projection, while
     h_n = W_hn h_{t−1} + b_hn (unscaled) is kept per step, as r multiplies it. All three
     rows of δa_t come from ONE multiply of δh_t by per-step factors computed before the loop.
@@ -329,7 +334,8 @@ class GRUSequence(Function):
             b_hn = bias_hh[2 * H:, None]
         acts, hs, w_hh = _gate_major(x, h0, weight_ih, weight_hh, (bias_ih, b_hrz), scale)
         h_n = xp.empty((T, H, N), dtype=hs.dtype)
-        hidden = xp.empty((3 * H, N), dtype=hs.dtype)  # [−W_hr h, −W_hz h, W_hn h], reused every step
+        # [−W_hr h, −W_hz h, W_hn h], reused every step
+        hidden = xp.empty((3 * H, N), dtype=hs.dtype)
         rh_n = xp.empty((H, N), dtype=hs.dtype)
         with xp.errstate(over="ignore"):  # e^{−a} = inf gives σ(a) = 1 / inf = 0, exactly
             for t in range(T):
@@ -362,7 +368,8 @@ class GRUSequence(Function):
         acts = self.acts
         T = acts.shape[0]
         r, z, n = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:]
-        # per-step factors, for all t at once: δa_t (as ∂L/∂(W_hh h_{t−1} + b_hh)) = δh_t ⊙ dh_to_a[t]
+        # per-step factors, for all t at once: δa_t (as ∂L/∂(W_hh h_{t−1} + b_hh)) = δh_t ⊙
+        # dh_to_a[t]
         one_minus_z = 1 - z
         dh_to_an = 1 - n * n
         dh_to_an *= one_minus_z
@@ -396,21 +403,30 @@ class GRUSequence(Function):
 # ----------------------------------------------------------------------- public API
 def _check(owner, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, gates):
     if input.ndim != 3:
-        raise ValueError(f"{owner}: expected input of shape (T, N, input_size), received {tuple(input.shape)}")
+        raise ValueError(
+            f"{owner}: expected input of shape (T, N, input_size), received {tuple(input.shape)}"
+        )
     H = weight_hh.shape[-1]
-    I = weight_ih.shape[-1]
-    if tuple(weight_hh.shape) != (gates * H, H) or tuple(weight_ih.shape) != (gates * H, I):
-        raise ValueError(f"{owner}: expected weight_ih ({gates}·H, I) and weight_hh ({gates}·H, H), "
-                         f"received {tuple(weight_ih.shape)} and {tuple(weight_hh.shape)}")
-    if input.shape[2] != I:
-        raise ValueError(f"{owner}: expected input of shape (T, N, {I}), received {tuple(input.shape)}")
+    input_size = weight_ih.shape[-1]
+    expected_ih = (gates * H, input_size)
+    if tuple(weight_hh.shape) != (gates * H, H) or tuple(weight_ih.shape) != expected_ih:
+        raise ValueError(
+            f"{owner}: expected weight_ih ({gates}·H, I) and weight_hh ({gates}·H, H), "
+            f"received {tuple(weight_ih.shape)} and {tuple(weight_hh.shape)}"
+        )
+    if input.shape[2] != input_size:
+        raise ValueError(
+            f"{owner}: expected input of shape (T, N, {input_size}), received {tuple(input.shape)}"
+        )
     for name, state in hx:
         if state is not None and tuple(state.shape) != (input.shape[1], H):
             raise ValueError(f"{owner}: expected {name} of shape ({input.shape[1]}, {H}), "
                              f"received {tuple(state.shape)}")
     for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
         if bias is not None and tuple(bias.shape) != (gates * H,):
-            raise ValueError(f"{owner}: expected {name} of shape ({gates * H},), received {tuple(bias.shape)}")
+            raise ValueError(
+                f"{owner}: expected {name} of shape ({gates * H},), received {tuple(bias.shape)}"
+            )
     return H
 
 
@@ -458,10 +474,20 @@ def rnn_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
     ((5, 2, 4), (2, 4))
     """
     if nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"rnn_layer: expected nonlinearity 'tanh' or 'relu', received {nonlinearity!r}")
+        raise ValueError(
+            f"rnn_layer: expected nonlinearity 'tanh' or 'relu', received {nonlinearity!r}"
+        )
     H = _check("rnn_layer", input, [("hx", hx)], weight_ih, weight_hh, bias_ih, bias_hh, 1)
-    out = RNNSequence.apply(input, _zeros_state(input, H, hx), weight_ih, weight_hh, bias_ih, bias_hh,
-                            nonlinearity=nonlinearity, reverse=bool(reverse))
+    out = RNNSequence.apply(
+        input,
+        _zeros_state(input, H, hx),
+        weight_ih,
+        weight_hh,
+        bias_ih,
+        bias_hh,
+        nonlinearity=nonlinearity,
+        reverse=bool(reverse),
+    )
     return out, _last_step(out, input.shape[0], reverse)
 
 
@@ -489,11 +515,14 @@ def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
     --------
     >>> import numpy as np, chainrule as cr, chainrule.functional as F
     >>> x = cr.tensor(np.zeros((5, 2, 3)))
-    >>> out, h, c = F.lstm_layer(x, None, None, cr.tensor(np.ones((16, 3))), cr.tensor(np.ones((16, 4))))
+    >>> w_ih, w_hh = cr.tensor(np.ones((16, 3))), cr.tensor(np.ones((16, 4)))
+    >>> out, h, c = F.lstm_layer(x, None, None, w_ih, w_hh)
     >>> out.shape, c.shape
     ((5, 2, 4), (2, 4))
     """
-    H = _check("lstm_layer", input, [("hx", hx), ("cx", cx)], weight_ih, weight_hh, bias_ih, bias_hh, 4)
+    H = _check(
+        "lstm_layer", input, [("hx", hx), ("cx", cx)], weight_ih, weight_hh, bias_ih, bias_hh, 4
+    )
     packed = LSTMSequence.apply(input, _zeros_state(input, H, hx), _zeros_state(input, H, cx),
                                 weight_ih, weight_hh, bias_ih, bias_hh, reverse=bool(reverse))
     T = input.shape[0]
@@ -528,6 +557,13 @@ def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
     (5, 2, 4)
     """
     H = _check("gru_layer", input, [("hx", hx)], weight_ih, weight_hh, bias_ih, bias_hh, 3)
-    out = GRUSequence.apply(input, _zeros_state(input, H, hx), weight_ih, weight_hh, bias_ih, bias_hh,
-                            reverse=bool(reverse))
+    out = GRUSequence.apply(
+        input,
+        _zeros_state(input, H, hx),
+        weight_ih,
+        weight_hh,
+        bias_ih,
+        bias_hh,
+        reverse=bool(reverse),
+    )
     return out, _last_step(out, input.shape[0], reverse)

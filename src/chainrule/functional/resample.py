@@ -84,14 +84,14 @@ def _sizes(owner, spatial_shape, size, scale_factor):
             raise ValueError(
                 f"{owner}: size must be a positive int or {n} of them, received {size!r}"
             )
-        return sizes, tuple(i / o for i, o in zip(spatial_shape, sizes))
+        return sizes, tuple(i / o for i, o in zip(spatial_shape, sizes, strict=True))
     factors = (scale_factor,) * n if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
     if len(factors) != n or any(isinstance(f, bool) or not f > 0 for f in factors):
         raise ValueError(
             f"{owner}: scale_factor must be a positive number or {n} of them, "
             f"received {scale_factor!r}"
         )
-    sizes = tuple(int(math.floor(i * f)) for i, f in zip(spatial_shape, factors))
+    sizes = tuple(int(math.floor(i * f)) for i, f in zip(spatial_shape, factors, strict=True))
     if any(s < 1 for s in sizes):
         raise ValueError(
             f"{owner}: scale_factor {scale_factor!r} gives an empty output for "
@@ -145,7 +145,9 @@ def interpolate(
     if mode == "nearest" and align_corners is not None:
         raise ValueError(f"{owner}: align_corners applies only to the linear modes, not {mode!r}")
     sizes, scales = _sizes(owner, x.shape[2:], size, scale_factor)
-    for axis, (n_in, n_out, scale) in enumerate(zip(x.shape[2:], sizes, scales), start=2):
+    for axis, (n_in, n_out, scale) in enumerate(
+        zip(x.shape[2:], sizes, scales, strict=True), start=2
+    ):
         if mode == "nearest":
             matrix = nearest_matrix(n_in, n_out, scale, x.dtype)
         else:

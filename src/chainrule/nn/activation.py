@@ -53,7 +53,10 @@ class LeakyReLU(_Activation):
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
         if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
-            raise TypeError(f"LeakyReLU: negative_slope must be a number, received {type(negative_slope).__name__}")
+            raise TypeError(
+                "LeakyReLU: negative_slope must be a number, received "
+                f"{type(negative_slope).__name__}"
+            )
         self.negative_slope = float(negative_slope)
 
     def forward(self, input) -> Tensor:
@@ -87,7 +90,9 @@ class GELU(_Activation):
     def __init__(self, approximate: str = "none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', received {approximate!r}")
+            raise ValueError(
+                f"GELU: approximate must be 'none' or 'tanh', received {approximate!r}"
+            )
         self.approximate = approximate
 
     def forward(self, input) -> Tensor:
@@ -108,7 +113,9 @@ class _SoftmaxBase(_Activation):
     def __init__(self, dim: int = -1):
         super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, int):
-            raise TypeError(f"{type(self).__name__}: dim must be an int, received {type(dim).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: dim must be an int, received {type(dim).__name__}"
+            )
         self.dim = dim
 
     def get_config(self) -> dict:

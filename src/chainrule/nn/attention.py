@@ -2,7 +2,8 @@
 
 For h heads of size d = E/h the layer computes::
 
-    Q = query W_qᵀ + b_q,  K = key W_kᵀ + b_k,  V = value W_vᵀ + b_v  (in_proj_weight: W_q; W_k; W_v)
+    Q = query W_qᵀ + b_q,  K = key W_kᵀ + b_k,  V = value W_vᵀ + b_v  (in_proj_weight: W_q; W_k;
+    W_v)
     headᵢ = softmax(Qᵢ Kᵢᵀ / √d + M) Vᵢ                               (Qᵢ: the i-th d columns)
     out = [head₁ … head_h] W_oᵀ + b_o                                 (out_proj)
 

@@ -65,7 +65,7 @@ class _ConvNd(Module):
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator=None) -> None:
-        """PyTorch's default: kaiming_uniform_(a=√5) = U(±1/√fan_in) for the weight, U(±1/√fan_in) for the bias.
+        """PyTorch's default: kaiming_uniform_(a=√5) = U(±1/√fan_in) for the weight and the bias.
 
         fan_in = (in_channels / groups) · prod(kernel_size).
         """
@@ -83,7 +83,8 @@ class _ConvNd(Module):
         )
 
     def _short_repr(self) -> str:
-        return f"{type(self).__name__}({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size})"
+        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
+                f"kernel_size={self.kernel_size})")
 
     def _check_input(self, x) -> None:
         expected = f"(N, {self.in_channels}, {', '.join(self.dims)})"
@@ -95,12 +96,16 @@ class _ConvNd(Module):
         pads = conv_padding(
             self.padding, self.kernel_size, self.stride, self.dilation, type(self).__name__
         )
-        for size, k, d, (lo, hi) in zip(x.shape[2:], self.kernel_size, self.dilation, pads):
+        for size, k, d, (lo, hi) in zip(
+            x.shape[2:], self.kernel_size, self.dilation, pads, strict=True
+        ):
             if size + lo + hi < d * (k - 1) + 1:
+                extent = tuple(
+                    d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation, strict=True)
+                )
                 raise ValueError(
-                    f"{self._short_repr()}: expected input of shape {expected} with each spatial size "
-                    f"(after padding {self.padding}) at least the kernel extent "
-                    f"{tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation))}, "
+                    f"{self._short_repr()}: expected input of shape {expected} with each spatial "
+                    f"size (after padding {self.padding}) at least the kernel extent {extent}, "
                     f"received {tuple(x.shape)}"
                 )
 
@@ -233,7 +238,8 @@ class _ConvTransposeNd(Module):
                 raise ValueError(f"{name}: expected {arg} ≥ {low}, received {values}")
             setattr(self, arg, values)
         if any(
-            op >= max(s, d) for op, s, d in zip(self.output_padding, self.stride, self.dilation)
+            op >= max(s, d)
+            for op, s, d in zip(self.output_padding, self.stride, self.dilation, strict=True)
         ):
             raise ValueError(
                 f"{name}: output_padding must be smaller than stride or dilation, received "

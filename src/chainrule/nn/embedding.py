@@ -31,16 +31,22 @@ class Embedding(Module):
         self.embedding_dim = check_positive_int("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
             if isinstance(padding_idx, bool) or not isinstance(padding_idx, int):
-                raise TypeError(f"Embedding: padding_idx must be an int or None, received {type(padding_idx).__name__}")
+                raise TypeError(
+                    "Embedding: padding_idx must be an int or None, received "
+                    f"{type(padding_idx).__name__}"
+                )
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:
                 raise ValueError(
-                    f"Embedding: padding_idx must be in [{-self.num_embeddings}, {self.num_embeddings}), "
+                    f"Embedding: padding_idx must be in [{-self.num_embeddings}, "
+                    f"{self.num_embeddings}), "
                     f"received {padding_idx}"
                 )
             padding_idx %= self.num_embeddings
         self.padding_idx = padding_idx
         dtype = resolve_dtype("Embedding", dtype)
-        self.weight = Parameter(xp.empty((self.num_embeddings, self.embedding_dim), dtype=dtype), dtype=dtype)
+        self.weight = Parameter(
+            xp.empty((self.num_embeddings, self.embedding_dim), dtype=dtype), dtype=dtype
+        )
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator=None) -> None:

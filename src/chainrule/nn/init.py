@@ -55,7 +55,10 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
     """fan_in = in_features × receptive field, fan_out = out_features × receptive field."""
     if tensor.ndim < 2:
-        raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, received shape {tensor.shape}")
+        raise ValueError(
+            "fan in and fan out need a tensor with at least 2 dimensions, received shape "
+            f"{tensor.shape}"
+        )
     receptive = 1
     for n in tensor.shape[2:]:
         receptive *= n

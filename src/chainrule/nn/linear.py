@@ -75,12 +75,16 @@ class Linear(Module):
     (3, 2)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None, generator=None):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype=None, generator=None
+    ):
         super().__init__()
         self.in_features = check_positive_int("Linear", "in_features", in_features)
         self.out_features = check_positive_int("Linear", "out_features", out_features)
         dtype = resolve_dtype("Linear", dtype)
-        self.weight = Parameter(xp.empty((self.out_features, self.in_features), dtype=dtype), dtype=dtype)
+        self.weight = Parameter(
+            xp.empty((self.out_features, self.in_features), dtype=dtype), dtype=dtype
+        )
         if bias:
             self.bias = Parameter(xp.empty((self.out_features,), dtype=dtype), dtype=dtype)
         else:
@@ -101,12 +105,17 @@ class Linear(Module):
                 f"{self!r}: expected input with last dimension {self.in_features}, "
                 f"received shape {tuple(x.shape)}"
             )
-        if self.bias is None:  # the primitive directly: the shapes are checked above and at construction
+        # the primitive directly: the shapes are checked above and at construction
+        if self.bias is None:
             return linalg.Linear.apply(x, self.weight)
         return linalg.Linear.apply(x, self.weight, self.bias)
 
     def get_config(self) -> dict:
-        return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.bias is not None}
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias is not None,
+        }
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}" + (

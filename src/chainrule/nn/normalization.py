@@ -24,8 +24,11 @@ class _BatchNorm(Module):
         self.num_features = check_positive_int(name, "num_features", num_features)
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps <= 0:
             raise ValueError(f"{name}: eps must be a positive number, received {eps!r}")
-        if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, (int, float))
-                                     or not 0.0 <= momentum <= 1.0):
+        if momentum is not None and (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, (int, float))
+            or not 0.0 <= momentum <= 1.0
+        ):
             raise ValueError(f"{name}: momentum must be in [0, 1] or None, received {momentum!r}")
         self.eps = float(eps)
         self.momentum = None if momentum is None else float(momentum)
@@ -70,7 +73,9 @@ class _BatchNorm(Module):
         x = as_input(input, None if reference is None else reference.dtype)
         if x.ndim not in self._ndims:
             expected = " or ".join(f"{n}-D" for n in self._ndims)
-            raise ValueError(f"{self!r}: expected {expected} input, received shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{self!r}: expected {expected} input, received shape {tuple(x.shape)}"
+            )
         if x.shape[1] != self.num_features:
             raise ValueError(
                 f"{self!r}: expected input with {self.num_features} channels in dimension 1, "
@@ -100,12 +105,14 @@ class _BatchNorm(Module):
                 "affine": self.affine, "track_running_stats": self.track_running_stats}
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalisation per feature of an (N, C) or (N, C, L) input (PyTorch's ``nn.BatchNorm1d``).
+    """Batch normalisation per feature of an (N, C) or (N, C, L) input (``nn.BatchNorm1d``).
 
     Training: y = γ (x − μ_B)/√(var_B + eps) + β with the batch mean μ_B and
     *biased* variance var_B per channel; the buffers move towards the batch
@@ -154,7 +161,9 @@ class LayerNorm(Module):
             ) from None
         if not normalized_shape:
             raise ValueError("LayerNorm: normalized_shape must not be empty")
-        self.normalized_shape = tuple(check_positive_int("LayerNorm", "normalized_shape", n) for n in normalized_shape)
+        self.normalized_shape = tuple(
+            check_positive_int("LayerNorm", "normalized_shape", n) for n in normalized_shape
+        )
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps <= 0:
             raise ValueError(f"LayerNorm: eps must be a positive number, received {eps!r}")
         self.eps = float(eps)
@@ -194,7 +203,9 @@ class LayerNorm(Module):
                 "elementwise_affine": self.elementwise_affine, "bias": self.bias is not None}
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
 
 
 class GroupNorm(Module):

@@ -43,7 +43,7 @@ class _PoolNd(Module):
         for arg, low in (("kernel_size", 1), ("stride", 1), ("dilation", 1), ("padding", 0)):
             if any(v < low for v in getattr(self, arg)):
                 raise ValueError(f"{name}: expected {arg} ≥ {low}, received {getattr(self, arg)}")
-        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
+        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size, strict=True)):
             raise ValueError(
                 f"{name}: padding should be at most half of kernel_size, received "
                 f"padding {self.padding} with kernel_size {self.kernel_size}"
@@ -63,11 +63,14 @@ class _PoolNd(Module):
                 f"{self._short_repr()}: expected input of shape {expected}, "
                 f"received {tuple(x.shape)}"
             )
-        for size, k, p, d in zip(x.shape[2:], self.kernel_size, self.padding, self.dilation):
+        for size, k, p, d in zip(
+            x.shape[2:], self.kernel_size, self.padding, self.dilation, strict=True
+        ):
             if size + 2 * p < d * (k - 1) + 1:
                 raise ValueError(
-                    f"{self._short_repr()}: expected input of shape {expected} with each spatial size "
-                    f"(after padding {self.padding}) at least the kernel size {self.kernel_size}, "
+                    f"{self._short_repr()}: expected input of shape {expected} with each "
+                    f"spatial size (after padding {self.padding}) at least the kernel size "
+                    f"{self.kernel_size}, "
                     f"received {tuple(x.shape)}"
                 )
         return x
@@ -158,7 +161,8 @@ class MaxPool1d(_PoolNd):
 class AvgPool2d(_PoolNd):
     """2-D average pooling (PyTorch's ``nn.AvgPool2d``, ``count_include_pad=True``).
 
-    ``y[n, c, i, j] = (1/(kh·kw)) Σ_{p, q} x_pad[n, c, i·s_h + p, j·s_w + q]``, zero padding counted.
+    ``y[n, c, i, j] = (1/(kh·kw)) Σ_{p, q} x_pad[n, c, i·s_h + p, j·s_w + q]``, zero padding
+    counted.
 
     Parameters
     ----------

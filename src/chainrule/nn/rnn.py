@@ -37,10 +37,16 @@ class RNNBase(Module):
         self.input_size = check_positive_int(name, "input_size", input_size)
         self.hidden_size = check_positive_int(name, "hidden_size", hidden_size)
         self.num_layers = check_positive_int(name, "num_layers", num_layers)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, (int, float))
+            or not 0 <= dropout <= 1
+        ):
             raise ValueError(f"{name}: expected dropout in [0, 1], received {dropout!r}")
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"{name}: expected nonlinearity 'tanh' or 'relu', received {nonlinearity!r}")
+            raise ValueError(
+                f"{name}: expected nonlinearity 'tanh' or 'relu', received {nonlinearity!r}"
+            )
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         self.dropout = float(dropout)
@@ -53,11 +59,16 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             layer_in = self.input_size if layer == 0 else self.hidden_size * self.num_directions
             for suffix in self._suffixes(layer):
-                shapes = [("weight_ih", (gates, layer_in)), ("weight_hh", (gates, self.hidden_size))]
+                shapes = [
+                    ("weight_ih", (gates, layer_in)),
+                    ("weight_hh", (gates, self.hidden_size)),
+                ]
                 if self.bias:
                     shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
                 for kind, shape in shapes:
-                    setattr(self, kind + suffix, Parameter(xp.empty(shape, dtype=dtype), dtype=dtype))
+                    setattr(
+                        self, kind + suffix, Parameter(xp.empty(shape, dtype=dtype), dtype=dtype)
+                    )
                     self._flat_names.append(kind + suffix)
         self.reset_parameters(self.generator)
 
@@ -153,8 +164,13 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
-        defaults: dict[str, object] = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
-                    "bidirectional": False}
+        defaults: dict[str, object] = {
+            "num_layers": 1,
+            "bias": True,
+            "batch_first": False,
+            "dropout": 0.0,
+            "bidirectional": False,
+        }
         if self.mode == "RNN":
             defaults["nonlinearity"] = "tanh"
         for key, default in defaults.items():
@@ -202,11 +218,31 @@ class RNN(RNNBase):
 
     mode = "RNN"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype=None, generator=None):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         nonlinearity, dtype, generator)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype=None,
+        generator=None,
+    ):
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            nonlinearity,
+            dtype,
+            generator,
+        )
 
     def _layer(self, x, initial, params, reverse):
         return F.rnn_layer(x, initial[0], *params, nonlinearity=self.nonlinearity, reverse=reverse)
@@ -241,8 +277,18 @@ class LSTM(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  dtype=None, generator=None):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         "tanh", dtype, generator)
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            "tanh",
+            dtype,
+            generator,
+        )
 
     def _layer(self, x, initial, params, reverse):
         return F.lstm_layer(x, initial[0], initial[1], *params, reverse=reverse)
@@ -282,8 +328,18 @@ class GRU(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  dtype=None, generator=None):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         "tanh", dtype, generator)
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            "tanh",
+            dtype,
+            generator,
+        )
 
     def _layer(self, x, initial, params, reverse):
         return F.gru_layer(x, initial[0], *params, reverse=reverse)

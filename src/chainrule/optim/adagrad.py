@@ -27,10 +27,24 @@ class Adagrad(Optimizer):
     maximize : bool
     """
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False):
-        defaults = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
-                        "initial_accumulator_value": initial_accumulator_value, "eps": eps, "maximize": maximize}
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        maximize: bool = False,
+    ):
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+            "maximize": maximize,
+        }
         super().__init__(params, defaults)
 
     def _validate(self, group: dict) -> None:
@@ -43,7 +57,8 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
         state["step"] += 1
-        d = self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])  # read-only
+        # read-only
+        d = self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         accumulator = state["sum"]
         xp.multiply(d, d, out=work)

@@ -42,7 +42,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     """
     for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
         if isinstance(value, bool) or not isinstance(value, Real):
-            raise TypeError(f"clip_grad_norm_: {name} must be a number, received {type(value).__name__}")
+            raise TypeError(
+                f"clip_grad_norm_: {name} must be a number, received {type(value).__name__}"
+            )
     if norm_type <= 0:
         raise ValueError(f"clip_grad_norm_: norm_type must be positive, received {norm_type}")
     grads = _grads(parameters)
@@ -52,14 +54,17 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     if math.isinf(p):
         total = max(float(xp.abs(g).max()) if g.size else 0.0 for g in grads)
     else:
-        total = sum(float(xp.linalg.norm(g.reshape(-1).astype(xp.float64), ord=p)) ** p for g in grads) ** (1.0 / p)
+        total = sum(
+            float(xp.linalg.norm(g.reshape(-1).astype(xp.float64), ord=p)) ** p for g in grads
+        ) ** (1.0 / p)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
-            f"clip_grad_norm_: the total norm of order {norm_type} is {total}; the gradients are not "
-            "finite, so they cannot be clipped (pass error_if_nonfinite=False to clip anyway)"
+            f"clip_grad_norm_: the total norm of order {norm_type} is {total}; the gradients are "
+            "not finite, so they cannot be clipped (pass error_if_nonfinite=False to clip anyway)"
         )
     coefficient = float(max_norm) / (total + 1e-6)
-    if not coefficient >= 1.0:  # also when the norm is inf or NaN: the gradients become NaN, as in PyTorch
+    # also when the norm is inf or NaN: the gradients become NaN, as in PyTorch
+    if not coefficient >= 1.0:
         with xp.errstate(invalid="ignore"):
             for g in grads:
                 g *= coefficient
@@ -69,7 +74,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
 def clip_grad_value_(parameters, clip_value: float) -> None:
     """Clamp every gradient element into [−clip_value, clip_value], in place."""
     if isinstance(clip_value, bool) or not isinstance(clip_value, Real):
-        raise TypeError(f"clip_grad_value_: clip_value must be a number, received {type(clip_value).__name__}")
+        raise TypeError(
+            f"clip_grad_value_: clip_value must be a number, received {type(clip_value).__name__}"
+        )
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, received {clip_value}")
     for g in _grads(parameters):

@@ -37,7 +37,9 @@ __all__ = [
 
 def _check_optimizer(owner: str, optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"{owner}: expected a chainrule.optim.Optimizer, received {type(optimizer).__name__}")
+        raise TypeError(
+            f"{owner}: expected a chainrule.optim.Optimizer, received {type(optimizer).__name__}"
+        )
 
 
 def _check_real(owner: str, name: str, value, low=None, low_open=False, high=None, high_open=False):
@@ -49,7 +51,7 @@ def _check_int(owner: str, name: str, value, low: int) -> int:
 
 
 class LRScheduler:
-    """Base class: keeps ``base_lrs`` and ``last_epoch`` and applies ``get_lr()`` on each ``step()``."""
+    """Base class: keeps ``base_lrs`` and ``last_epoch``; each ``step()`` applies ``get_lr()``."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         _check_optimizer(type(self).__name__, optimizer)
@@ -61,8 +63,8 @@ class LRScheduler:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
                     raise ValueError(
-                        f"{type(self).__name__}: param_groups[{i}] has no 'initial_lr', which resuming "
-                        f"with last_epoch={last_epoch} needs"
+                        f"{type(self).__name__}: param_groups[{i}] has no 'initial_lr', which "
+                        f"resuming with last_epoch={last_epoch} needs"
                     )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
@@ -76,7 +78,7 @@ class LRScheduler:
         """Advance one epoch and set each group's learning rate."""
         self._step_count += 1
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -86,7 +88,11 @@ class LRScheduler:
 
     def state_dict(self) -> dict:
         """Everything but the optimizer, as JSON-friendly values."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if k != "optimizer"}
+        return {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in self.__dict__.items()
+            if k != "optimizer"
+        }
 
     def load_state_dict(self, state_dict: dict) -> None:
         unknown = [k for k in state_dict if k not in self.__dict__ or k == "optimizer"]
@@ -102,7 +108,9 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs: η₀ γ^⌊t / step_size⌋."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ):
         self.step_size = _check_int("StepLR", "step_size", step_size, 1)
         _check_real("StepLR", "gamma", gamma, low=0.0)
         self.gamma = float(gamma)
@@ -153,7 +161,9 @@ class CosineAnnealingLR(LRScheduler):
     after T_max it rises again along the same cosine, as PyTorch's does.
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ):
         self.T_max = _check_int("CosineAnnealingLR", "T_max", T_max, 1)
         _check_real("CosineAnnealingLR", "eta_min", eta_min, low=0.0)
         self.eta_min = float(eta_min)
@@ -164,10 +174,13 @@ class CosineAnnealingLR(LRScheduler):
         if t == 0:
             return self._lrs()
         if self._step_count == 1 and t > 0:  # resumed: use the closed form
-            return [eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / T)) / 2 for base in self.base_lrs]
+            return [
+                eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / T)) / 2
+                for base in self.base_lrs
+            ]
         if (t - 1 - T) % (2 * T) == 0:  # the trough: the ratio below would divide by zero
             return [lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for lr, base in zip(self._lrs(), self.base_lrs)]
+                    for lr, base in zip(self._lrs(), self.base_lrs, strict=True)]
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (lr - eta_min) + eta_min for lr in self._lrs()]
 
@@ -205,15 +218,26 @@ class ReduceLROnPlateau:
     then ``cooldown`` epochs pass before bad epochs count again.
     """
 
-    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
-                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0.0,
-                 eps: float = 1e-8):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr=0.0,
+        eps: float = 1e-8,
+    ):
         owner = "ReduceLROnPlateau"
         _check_optimizer(owner, optimizer)
         if mode not in ("min", "max"):
             raise ValueError(f"{owner}: mode must be 'min' or 'max', received {mode!r}")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"{owner}: threshold_mode must be 'rel' or 'abs', received {threshold_mode!r}")
+            raise ValueError(
+                f"{owner}: threshold_mode must be 'rel' or 'abs', received {threshold_mode!r}"
+            )
         _check_real(owner, "factor", factor, low=0.0, high=1.0, high_open=True)
         _check_real(owner, "threshold", threshold, low=0.0)
         _check_real(owner, "eps", eps, low=0.0)
@@ -222,7 +246,10 @@ class ReduceLROnPlateau:
         groups = optimizer.param_groups
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(groups):
-                raise ValueError(f"{owner}: expected {len(groups)} values of min_lr (one per group), received {len(min_lr)}")
+                raise ValueError(
+                    f"{owner}: expected {len(groups)} values of min_lr (one per group), received "
+                    f"{len(min_lr)}"
+                )
             min_lrs = [float(v) for v in min_lr]
         else:
             _check_real(owner, "min_lr", min_lr, low=0.0)
@@ -253,7 +280,7 @@ class ReduceLROnPlateau:
         return self.cooldown_counter > 0
 
     def step(self, metrics) -> None:
-        """Record this epoch's metric (a number or a one-element Tensor) and reduce the lr if needed."""
+        """Record this epoch's metric (a number or one-element Tensor); reduce the lr if needed."""
         current = float(metrics.item() if hasattr(metrics, "item") else metrics)
         self.last_epoch += 1
         self.monitor.update(current)
@@ -261,7 +288,7 @@ class ReduceLROnPlateau:
             self.cooldown_counter -= 1
             self.monitor.wait = 0
         if self.monitor.wait > self.patience:
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
                 old = group["lr"]
                 new = max(old * self.factor, min_lr)
                 if old - new > self.eps:

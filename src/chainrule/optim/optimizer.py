@@ -74,7 +74,9 @@ class Optimizer:
         """Add a group of parameters with its own hyperparameters (others from the defaults)."""
         name = type(self).__name__
         if not isinstance(param_group, dict):
-            raise TypeError(f"{name}: a parameter group must be a dict, received {type(param_group).__name__}")
+            raise TypeError(
+                f"{name}: a parameter group must be a dict, received {type(param_group).__name__}"
+            )
         unknown = [k for k in param_group if k not in self.defaults and k not in _EXTRA_GROUP_KEYS]
         if unknown:
             raise TypeError(
@@ -88,9 +90,13 @@ class Optimizer:
         seen = set()
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{name}: params[{i}] must be a Parameter (Tensor), received {type(p).__name__}")
+                raise TypeError(
+                    f"{name}: params[{i}] must be a Parameter (Tensor), received {type(p).__name__}"
+                )
             if not p.is_leaf:
-                raise ValueError(f"{name}: params[{i}] is not a leaf tensor; only leaves can be optimised")
+                raise ValueError(
+                    f"{name}: params[{i}] is not a leaf tensor; only leaves can be optimised"
+                )
             if id(p) in seen:
                 raise ValueError(
                     f"{name}: params[{i}] (shape {p.shape}) appears twice in one parameter group; "
@@ -100,7 +106,8 @@ class Optimizer:
         for other in self.param_groups:
             if any(id(p) in seen for p in other["params"]):
                 raise ValueError(
-                    f"{name}: some parameters appear in more than one parameter group; give each parameter once"
+                    f"{name}: some parameters appear in more than one parameter group; give each "
+                    "parameter once"
                 )
         group = dict(self.defaults)
         group.update(param_group)
@@ -122,7 +129,9 @@ class Optimizer:
                     p.grad[...] = 0
 
     def step(self, closure=None):
-        """Update every parameter that has a gradient, in place. Parameters with ``grad`` None are skipped.
+        """Update every parameter that has a gradient, in place.
+
+        Parameters with ``grad`` None are skipped.
 
         ``closure`` (optional) re-evaluates the model and returns the loss; it
         is called with grad mode on and its result is returned.
@@ -138,7 +147,8 @@ class Optimizer:
                 grad = p.grad
                 if grad.shape != p.data.shape:
                     raise ValueError(
-                        f"{type(self).__name__}: a gradient has shape {grad.shape}, its parameter {p.data.shape}"
+                        f"{type(self).__name__}: a gradient has shape {grad.shape}, its parameter "
+                        f"{p.data.shape}"
                     )
                 state = self.state.get(p)
                 if state is None:
@@ -150,7 +160,7 @@ class Optimizer:
         raise NotImplementedError
 
     def _work(self, param, count: int = 1):
-        """``count`` scratch arrays shaped like ``param`` (kept between steps, never in the state dict)."""
+        """``count`` scratch arrays shaped like ``param``, kept between steps (not in the state)."""
         arrays = self._scratch.get(id(param))
         if arrays is None or len(arrays) < count or arrays[0].shape != param.data.shape \
                 or arrays[0].dtype != param.data.dtype:
@@ -192,52 +202,77 @@ class Optimizer:
         for p, values in self.state.items():
             if id(p) not in index:
                 continue
-            state[index[id(p)]] = {k: (v.copy() if isinstance(v, xp.ndarray) else v) for k, v in values.items()}
+            state[index[id(p)]] = {
+                k: (v.copy() if isinstance(v, xp.ndarray) else v) for k, v in values.items()
+            }
         groups = []
         for group in self.param_groups:
-            saved = {k: (list(v) if isinstance(v, tuple) else v) for k, v in group.items() if k != "params"}
+            saved = {
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in group.items()
+                if k != "params"
+            }
             saved["params"] = [index[id(p)] for p in group["params"]]
             groups.append(saved)
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore hyperparameters and state saved by :meth:`state_dict` (keys may be ints or strings)."""
+        """Restore hyperparameters and state saved by :meth:`state_dict` (int or string keys)."""
         name = type(self).__name__
-        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
-            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups'")
+        if (
+            not isinstance(state_dict, dict)
+            or "state" not in state_dict
+            or "param_groups" not in state_dict
+        ):
+            raise ValueError(
+                f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups'"
+            )
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"{name}.load_state_dict: expected {len(self.param_groups)} parameter groups, "
                 f"received {len(saved_groups)}"
             )
-        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups, strict=True)):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
-                    f"{name}.load_state_dict: parameter group {i} has {len(group['params'])} parameters, "
-                    f"the saved one {len(saved['params'])}"
+                    f"{name}.load_state_dict: parameter group {i} has {len(group['params'])} "
+                    f"parameters, the saved one {len(saved['params'])}"
                 )
         params = self._all_params()
         new_state = {}
         for key, values in state_dict["state"].items():
             i = int(key)
             if not 0 <= i < len(params):
-                raise ValueError(f"{name}.load_state_dict: state for parameter index {i}, but there are {len(params)}")
+                raise ValueError(
+                    f"{name}.load_state_dict: state for parameter index {i}, but there are "
+                    f"{len(params)}"
+                )
             p = params[i]
             restored = {}
             for k, v in values.items():
                 if isinstance(v, xp.ndarray) or (hasattr(v, "shape") and hasattr(v, "dtype")):
-                    v = xp.array(v, dtype=p.data.dtype if xp.asarray(v).dtype.kind == "f" else None, copy=True)
+                    v = xp.array(
+                        v,
+                        dtype=p.data.dtype if xp.asarray(v).dtype.kind == "f" else None,
+                        copy=True,
+                    )
                     if v.ndim and v.shape != p.data.shape:
                         raise ValueError(
-                            f"{name}.load_state_dict: state {k!r} of parameter {i} has shape {v.shape}, "
+                            f"{name}.load_state_dict: state {k!r} of parameter {i} has shape "
+                            f"{v.shape}, "
                             f"expected {p.data.shape}"
                         )
-                elif isinstance(v, Real) and not isinstance(v, bool) and float(v).is_integer() and k == "step":
+                elif (
+                    isinstance(v, Real)
+                    and not isinstance(v, bool)
+                    and float(v).is_integer()
+                    and k == "step"
+                ):
                     v = int(float(v))
                 restored[k] = v
             new_state[p] = restored
-        for saved, group in zip(saved_groups, self.param_groups):
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
             for k, v in saved.items():
                 if k == "params":
                     continue
@@ -254,7 +289,9 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def check_number(owner: str, name: str, value, *, low=0.0, low_open=False, high=None, high_open=True):
+def check_number(
+    owner: str, name: str, value, *, low=0.0, low_open=False, high=None, high_open=True
+):
     """Raise TypeError/ValueError unless ``value`` is a real number in the given interval."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{owner}: {name} must be a number, received {type(value).__name__}")

@@ -32,8 +32,15 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
                  maximize: bool = False):
-        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,
-                        "centered": centered, "maximize": maximize}
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+            "maximize": maximize,
+        }
         super().__init__(params, defaults)
 
     def _validate(self, group: dict) -> None:
@@ -51,7 +58,8 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(param.data)
         state["step"] += 1
-        d = self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])  # read-only
+        # read-only
+        d = self._effective_grad(param, grad, d, group["weight_decay"], group["maximize"])
         square_avg = state["square_avg"]
         square_avg *= alpha
         xp.multiply(d, d, out=work)

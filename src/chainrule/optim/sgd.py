@@ -39,8 +39,14 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
-        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
-                        "nesterov": nesterov, "maximize": maximize}
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
         super().__init__(params, defaults)
 
     def _validate(self, group: dict) -> None:
@@ -55,7 +61,8 @@ class SGD(Optimizer):
     def _update(self, param, grad, state, group) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         (work,) = self._work(param)
-        g = self._effective_grad(param, grad, work, group["weight_decay"], group["maximize"])  # read-only
+        # read-only
+        g = self._effective_grad(param, grad, work, group["weight_decay"], group["maximize"])
         if momentum == 0:
             xp.multiply(g, lr, out=work)
             param.data -= work
@@ -66,7 +73,8 @@ class SGD(Optimizer):
         else:
             buf *= momentum
             if dampening:
-                xp.multiply(g, 1 - dampening, out=work)  # nesterov requires dampening = 0: g is not needed later
+                # nesterov requires dampening = 0: g is not needed later
+                xp.multiply(g, 1 - dampening, out=work)
                 buf += work
             else:
                 buf += g

@@ -1,4 +1,4 @@
-"""Training: :func:`fit`, :func:`evaluate`, :func:`predict`, callbacks, metrics and :class:`History`.
+"""Training: :func:`fit`, :func:`evaluate`, :func:`predict`, callbacks, metrics, :class:`History`.
 
 The seams later features plug into: :func:`train_step` (the one optimisation
 step), :class:`Strategy` / :class:`SingleProcess` (how training spreads over

@@ -140,7 +140,9 @@ class CallbackList:
         callbacks = list(callbacks)
         for cb in callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError(f"fit: callbacks must be Callback instances, received {type(cb).__name__}")
+                raise TypeError(
+                    f"fit: callbacks must be Callback instances, received {type(cb).__name__}"
+                )
         self.callbacks = sorted(callbacks, key=lambda cb: cb.priority)
         # a hook only calls the callbacks that override it (batch hooks run every step)
         self._overriding = {
@@ -251,9 +253,16 @@ class EarlyStopping(Callback):
     'max'
     """
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
-                 mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
-                 verbose: int = 0):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        verbose: int = 0,
+    ):
         self.patience = check_int("EarlyStopping", "patience", patience, low=0)
         self.monitor_tracker = BestMonitor(
             "EarlyStopping", resolve_mode(mode, monitor, "EarlyStopping"),
@@ -301,7 +310,10 @@ class EarlyStopping(Callback):
             self.model.load_state_dict(self.best_weights)
             self.restored_epoch = self.best_epoch
             if speak:
-                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+                print(
+                    "Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
 
     def state_dict(self) -> dict:
         return {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
@@ -407,8 +419,8 @@ class LearningRateScheduler(Callback):
     def __init__(self, schedule, monitor: str = "val_loss", verbose: int = 0):
         if not (callable(schedule) or _is_scheduler(schedule)):
             raise TypeError(
-                "LearningRateScheduler: schedule must be fn(epoch, lr) -> lr or an lr_scheduler object, "
-                f"received {type(schedule).__name__}"
+                "LearningRateScheduler: schedule must be fn(epoch, lr) -> lr or an lr_scheduler "
+                f"object, received {type(schedule).__name__}"
             )
         self.schedule = schedule
         self.monitor = monitor
@@ -419,7 +431,10 @@ class LearningRateScheduler(Callback):
             return
         lr = self.schedule(epoch, get_lr(self.optimizer))
         if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not math.isfinite(lr):
-            raise ValueError(f"LearningRateScheduler: schedule({epoch}, lr) must return a finite float, received {lr!r}")
+            raise ValueError(
+                f"LearningRateScheduler: schedule({epoch}, lr) must return a finite float, "
+                f"received {lr!r}"
+            )
         set_lr(self.optimizer, lr)
         if self.verbose and self.is_main:
             print(f"LearningRateScheduler: epoch {epoch + 1} lr = {lr:.6g}")
@@ -464,9 +479,17 @@ class ReduceLROnPlateau(Callback):
     min_lr : float
     """
 
-    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
-                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0,
-                 verbose: int = 0):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        verbose: int = 0,
+    ):
         check_real("ReduceLROnPlateau", "factor", factor, low=0.0, high=1.0, low_open=True,
                    high_open=True)
         self.monitor = monitor
@@ -534,20 +557,29 @@ class CSVLogger(Callback):
         if not self.is_main:
             return
         resuming = self.trainer is not None and self.trainer.initial_epoch > 0
-        append = (self.append or resuming) and os.path.isfile(self.path) and os.path.getsize(self.path) > 0
+        append = (
+            (self.append or resuming)
+            and os.path.isfile(self.path)
+            and os.path.getsize(self.path) > 0
+        )
         if append:
             with open(self.path, newline="") as handle:
                 rows = list(csv.reader(handle, delimiter=self.separator))
             header = rows[0] if rows else None
             self._keys = header[1:] if header else None
             if resuming:  # rows of epochs after the checkpoint's (written before it committed)
-                kept = [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) < self.trainer.initial_epoch]
+                kept = [
+                    r
+                    for r in rows[1:]
+                    if r and r[0].isdigit() and int(r[0]) < self.trainer.initial_epoch
+                ]
                 if len(kept) != len(rows) - 1:
                     with open(self.path, "w", newline="") as handle:
                         csv.writer(handle, delimiter=self.separator).writerows([header, *kept])
         else:
             self._keys = None
-        self._handle = open(self.path, "a" if append else "w", newline="")  # noqa: SIM115 - closed in on_train_end
+        # noqa: SIM115 - closed in on_train_end
+        self._handle = open(self.path, "a" if append else "w", newline="")
         self._writer = csv.writer(self._handle, delimiter=self.separator)
 
     def on_epoch_end(self, epoch, logs=None):

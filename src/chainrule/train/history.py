@@ -52,8 +52,10 @@ class History(Callback):
         n = len(self.epoch)
         for key, value in logs.items():
             column = self.history.setdefault(key, [math.nan] * (n - 1))
-            column.append(float(value) if isinstance(value, (int, float)) or hasattr(value, "item") else value)
-        for key, column in self.history.items():
+            column.append(
+                float(value) if isinstance(value, (int, float)) or hasattr(value, "item") else value
+            )
+        for column in self.history.values():
             if len(column) < n:
                 column.append(math.nan)
 
@@ -78,8 +80,14 @@ class History(Callback):
     def best(self, monitor: str = "val_loss", mode: str = "min") -> tuple[int, float]:
         """(epoch, value) of the best recorded ``monitor`` (``mode`` 'min' or 'max')."""
         if monitor not in self.history:
-            raise KeyError(f"History.best: no {monitor!r} logged; logged keys are {sorted(self.history)}")
-        values = [(v, e) for e, v in zip(self.epoch, self.history[monitor]) if not math.isnan(v)]
+            raise KeyError(
+                f"History.best: no {monitor!r} logged; logged keys are {sorted(self.history)}"
+            )
+        values = [
+            (v, e)
+            for e, v in zip(self.epoch, self.history[monitor], strict=True)
+            if not math.isnan(v)
+        ]
         if not values:
             raise ValueError(f"History.best: every {monitor!r} value is NaN")
         value, epoch = (min if mode == "min" else max)(values)

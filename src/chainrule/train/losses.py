@@ -69,7 +69,7 @@ _LOSS_ALIASES = {
 
 
 def get_loss(loss) -> Callable:
-    """Resolve a loss name (see :data:`LOSSES`) or return a callable ``loss(pred, target)`` as is."""
+    """Resolve a loss name (see :data:`LOSSES`); a callable ``loss(pred, target)`` passes as is."""
     if isinstance(loss, str):
         key = _LOSS_ALIASES.get(loss.lower(), loss.lower())
         if key not in LOSSES:

@@ -40,7 +40,9 @@ def _labels(target, n):
         target = target.argmax(axis=1)
     target = target.reshape(-1)
     if target.shape[0] != n:
-        raise ValueError(f"metric: expected {n} targets to match the predictions, received {target.shape[0]}")
+        raise ValueError(
+            f"metric: expected {n} targets to match the predictions, received {target.shape[0]}"
+        )
     return target
 
 
@@ -66,7 +68,7 @@ def accuracy(pred, target) -> float:
 
 
 def top_k_accuracy(pred, target, k: int = 5) -> float:
-    """Fraction of samples whose target class is among the ``k`` highest scores of (N, C) ``pred``."""
+    """Fraction of samples whose target class is among the ``k`` top scores of (N, C) ``pred``."""
     pred = _array(pred)
     if pred.ndim != 2:
         raise ValueError(f"top_k_accuracy: expected pred of shape (N, C), received {pred.shape}")
@@ -81,7 +83,10 @@ def top_k_accuracy(pred, target, k: int = 5) -> float:
 def _regression_pair(pred, target, name):
     pred, target = _array(pred).astype(xp.float64), _array(target).astype(xp.float64)
     if pred.size != target.size:
-        raise ValueError(f"{name}: pred and target must have the same size, received {pred.shape} and {target.shape}")
+        raise ValueError(
+            f"{name}: pred and target must have the same size, received {pred.shape} and "
+            f"{target.shape}"
+        )
     return pred.reshape(target.shape) if pred.shape != target.shape else pred, target
 
 
@@ -153,10 +158,13 @@ def get_metric(metric) -> tuple[str, Callable]:
         key = metric.lower()
         if key not in METRICS:
             raise ValueError(
-                f"metrics: unknown metric {metric!r}; expected one of {sorted({_CANONICAL.get(k, k) for k in METRICS})} "
+                f"metrics: unknown metric {metric!r}; expected one of "
+                f"{sorted({_CANONICAL.get(k, k) for k in METRICS})} "
                 "or a callable fn(pred, target) -> float"
             )
         return _CANONICAL.get(key, key), METRICS[key]
     if callable(metric):
         return getattr(metric, "__name__", type(metric).__name__), metric
-    raise TypeError(f"metrics: expected a metric name or a callable, received {type(metric).__name__}")
+    raise TypeError(
+        f"metrics: expected a metric name or a callable, received {type(metric).__name__}"
+    )

@@ -43,7 +43,9 @@ class Strategy:
         return self.rank == 0
 
     def setup(self, model, optimizer, *, generators=None, data_size=None) -> None:
-        """Called once before training (data-parallel: broadcast weights and RNG states from rank 0).
+        """Called once before training.
+
+        Data-parallel: broadcast weights and RNG states from rank 0.
 
         ``generators`` are the run's random generators by name (``Trainer.generators()``),
         ``data_size`` the number of training samples (every process must have the same).
@@ -61,7 +63,10 @@ class Strategy:
         """
 
     def reduce_metrics(self, sums: dict) -> dict:
-        """Elementwise sum over processes of additive statistics (loss sums, counts); identity here."""
+        """Elementwise sum over processes of additive statistics (loss sums, counts).
+
+        Identity here.
+        """
         return dict(sums)
 
     def barrier(self) -> None:
