@@ -96,8 +96,8 @@ def fashion(out):
     for i in (0, 1):
         title = (f"{names[chances[i].argmax()]} ({chances[i].max():.2f}); label "
                  f"{names[bundle.y_test[i]]}")
-        plots.plot_comparison(x[i], {"Grad-CAM (last conv)": cam[i], "Grad-CAM (first conv)":
-                                     explain.grad_cam(model, x[i:i + 1], layer="net.0")[0],
+        smooth = explain.smoothgrad(model, x[i:i + 1], samples=30, stdev=0.15, generator=0)[0]
+        plots.plot_comparison(x[i], {"Grad-CAM": cam[i], "SmoothGrad": smooth,
                                      "integrated gradients": ig[i]},
                               title=title, path=os.path.join(out, f"fashion_methods_{i}.png"))
 

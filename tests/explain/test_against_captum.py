@@ -106,24 +106,21 @@ def test_integrated_gradients_match_captum(method):
 
 @pytest.mark.parametrize("layer", [0, 3])
 @pytest.mark.parametrize("relu", [True, False])
-def test_grad_cam_matches_captum(layer, relu):
+@pytest.mark.parametrize("rectified", [True, False])
+def test_grad_cam_matches_captum(layer, relu, rectified):
+    """rectified=False is Captum's LayerGradCam on the conv layer; rectified=True on the ReLU
+    that follows it (the feature maps the rest of the network sees)."""
     ours, theirs, x = twins("cnn")
     inputs = torch.tensor(x)
-    cam = captum_attr.LayerGradCam(theirs, theirs[layer]).attribute(
+    captured = theirs[layer + 1] if rectified else theirs[layer]
+    cam = captum_attr.LayerGradCam(theirs, captured).attribute(
         inputs, target=TARGETS, relu_attributions=relu
     )
-    close(
-        explain.grad_cam(ours, x, target=TARGETS, layer=str(layer), relu=relu, interpolation=None),
-        cam[:, 0],
-    )
+    options = {"target": TARGETS, "layer": str(layer), "relu": relu, "rectified": rectified}
+    close(explain.grad_cam(ours, x, interpolation=None, **options), cam[:, 0])
     for mode in ("bilinear", "nearest"):
         resized = captum_attr.LayerAttribution.interpolate(cam, (6, 6), mode)
-        close(
-            explain.grad_cam(
-                ours, x, target=TARGETS, layer=str(layer), relu=relu, interpolation=mode
-            ),
-            resized[:, 0],
-        )
+        close(explain.grad_cam(ours, x, interpolation=mode, **options), resized[:, 0])
 
 
 @pytest.mark.parametrize(

@@ -273,6 +273,23 @@ def test_grad_cam_on_the_cnn_preset_with_flat_rows():
     model = presets.build_preset("cnn", [64], 10, image_shape=(1, 8, 8))
     x = np.random.default_rng(0).random((3, 64)).astype(np.float32)
     assert explain.grad_cam(model, x).shape == (3, 8, 8)  # resized to the preset's image shape
+    # its block is conv → BatchNorm → ReLU: the feature maps are the ReLU's output
+    name, conv = explain.cam.find_conv_layer(model)
+    assert name == "net.0" and explain.cam.feature_maps_module(model, name, conv) is model.net[2]
+    assert not np.allclose(explain.grad_cam(model, x, rectified=False), explain.grad_cam(model, x))
+
+
+def test_a_shared_activation_is_not_taken_for_the_feature_maps():
+    relu = nn.ReLU()
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3), relu, nn.Conv2d(2, 2, 3), relu, nn.Flatten(), nn.Linear(2, 2)
+    )
+    assert explain.cam.feature_maps_module(model, "0", model[0]) is model[0]
+    assert explain.grad_cam(model, np.ones((1, 1, 5, 5), dtype=np.float32), layer="2").shape == (
+        1,
+        5,
+        5,
+    )
 
 
 def test_resize_matches_linear_interpolation():
@@ -297,9 +314,41 @@ def test_standardized_input_takes_gradients_in_raw_units():
     wrapped = explain.StandardizedInput(model, mean, scale)
     raw = g.normal(size=(4, 6))
     inner = (raw - mean) / scale
-    np.testing.assert_allclose(explain.saliency(wrapped, raw, target=1, abs=False),
-                               explain.saliency(model, inner, target=1, abs=False) / scale,
-                               rtol=1e-12)
-    np.testing.assert_allclose(explain.integrated_gradients(wrapped, raw, target=2, baseline=mean),
-                               explain.integrated_gradients(model, inner, target=2), rtol=1e-10,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        explain.saliency(wrapped, raw, target=1, abs=False),
+        explain.saliency(model, inner, target=1, abs=False) / scale,
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        explain.integrated_gradients(wrapped, raw, target=2, baseline=mean),
+        explain.integrated_gradients(model, inner, target=2),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+
+
+def test_attribute_calls_methods_by_name_and_alias():
+    model, _ = _models()["mlp"]
+    x = np.random.default_rng(4).normal(size=(3, 6)).astype(np.float32)
+    np.testing.assert_array_equal(
+        explain.attribute(model, x, "ig", target=1, steps=8),
+        explain.integrated_gradients(model, x, target=1, steps=8),
+    )
+    np.testing.assert_array_equal(
+        explain.attribute(model, x, "saliency"), explain.saliency(model, x)
+    )
+    with pytest.raises(ValueError, match="expected method to be one of"):
+        explain.attribute(model, x, "lime")
+
+
+def test_two_class_logits_explain_class_zero_by_its_log_odds():
+    g = np.random.default_rng(5)
+    inner = nn.Sequential(nn.Linear(3, 4, generator=g), nn.Tanh(), nn.Linear(4, 1, generator=g))
+    inner = inner.double()
+    model = explain.TwoClassLogits(inner)
+    x = g.normal(size=(4, 3))
+    ig_one = explain.integrated_gradients(model, x, target=1)
+    np.testing.assert_allclose(ig_one, explain.integrated_gradients(inner, x, target=0), rtol=1e-12)
+    np.testing.assert_allclose(
+        explain.integrated_gradients(model, x, target=0), -ig_one, rtol=1e-12
+    )

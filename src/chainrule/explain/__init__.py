@@ -15,6 +15,8 @@ to the input; every method here is built on it or on forward passes alone:
 7. :func:`randomization_test` — the sanity check of Adebayo et al.: maps that survive the
    destruction of the weights explain the input, not the model.
 
+:func:`attribute` calls any of them by name (``attribute(model, x, "ig", target=3)``).
+
 Every method takes ``(model, x, target)`` with ``x`` a batch (N, ...) of floats and returns
 an array shaped like ``x`` (Grad-CAM: (N, *spatial)). ``target`` is None (the predicted class),
 an int, or one int per sample. The model runs in ``eval()`` mode with its parameter gradients
@@ -33,7 +35,7 @@ Examples
 
 from __future__ import annotations
 
-from ._model import StandardizedInput
+from ._model import StandardizedInput, TwoClassLogits
 from .cam import conv_layers, grad_cam
 from .gradients import (
     PATH_METHODS,
@@ -42,9 +44,10 @@ from .gradients import (
     integrated_gradients,
     saliency,
 )
+from .methods import METHODS, attribute
 from .noise import SMOOTHGRAD_VARIANTS, smoothgrad
 from .occlusion import occlusion
-from .sanity import METHODS, RandomizationResult, randomization_test, spearman
+from .sanity import RandomizationResult, randomization_test, spearman
 
 __all__ = [
     "METHODS",
@@ -52,6 +55,8 @@ __all__ = [
     "SMOOTHGRAD_VARIANTS",
     "RandomizationResult",
     "StandardizedInput",
+    "TwoClassLogits",
+    "attribute",
     "completeness_delta",
     "conv_layers",
     "grad_cam",

@@ -24,11 +24,13 @@ from collections.abc import Iterator
 
 from ..autograd import no_grad
 from ..backend import is_float_dtype, xp
+from ..functional import cat
 from ..nn import Module
 from ..tensor import Tensor
 
 __all__ = [
     "StandardizedInput",
+    "TwoClassLogits",
     "attribution_mode",
     "check_baseline",
     "check_batch_size",
@@ -82,6 +84,34 @@ class StandardizedInput(Module):
     def input_shape(self):
         """The wrapped model's ``input_shape`` (read by :func:`~chainrule.explain.grad_cam`)."""
         return getattr(self.model, "input_shape", None)
+
+
+class TwoClassLogits(Module):
+    """A binary classifier's one logit z (the log-odds of class 1) as two logits (−z, z).
+
+    Class 0's log-odds is −z, so with this wrapper ``target=0`` explains the evidence for
+    class 0 and ``target=1`` the evidence for class 1, as for any multi-class model.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule.nn as nn
+    >>> inner = nn.Linear(2, 1, bias=False)
+    >>> inner.weight.data[:] = [[1.0, -2.0]]
+    >>> TwoClassLogits(inner)(np.array([[3.0, 1.0]], dtype=np.float32)).data.tolist()
+    [[-1.0, 1.0]]
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        z = self.model(x)
+        z = z.reshape((z.shape[0], 1)) if z.ndim == 1 else z
+        if z.shape[1] != 1:
+            raise ValueError(f"TwoClassLogits: expected one logit per sample, received output "
+                             f"shape {tuple(z.shape)}")
+        return cat([-z, z], axis=1)
 
 
 def model_dtype(model, fallback):

@@ -7,14 +7,19 @@ For the activations A (N, K, *spatial) of a conv layer and the target output y_c
 - it is then resized to the input's spatial size (bilinear for images, linear for signals,
   as ``torch.nn.functional.interpolate(..., align_corners=False)``), so it can lie on the input.
 
-The layer's output is captured by wrapping its ``forward`` for the duration of the call; the
-backward stops at the captured activations (nothing below the layer is differentiated).
+The feature maps A are the conv layer's as the network uses them: when the conv layer is
+followed, in its Sequential, by BatchNorm and an activation (conv → BatchNorm → ReLU, the
+presets' blocks), A is taken after them, the rectified maps the paper uses (VGG's relu5_3);
+``rectified=False`` takes the conv output itself (Captum's ``LayerGradCam`` on the conv
+layer). The output is captured by wrapping that module's ``forward`` for the duration of the
+call; the backward stops at the captured activations (nothing below them is differentiated).
 """
 
 from __future__ import annotations
 
 import contextlib
 
+from .. import nn
 from ..backend import xp
 from ..nn import Conv1d, Conv2d
 from ..tensor import Tensor
@@ -28,17 +33,41 @@ from ._model import (
     target_gradients,
 )
 
-__all__ = ["INTERPOLATIONS", "conv_layers", "find_conv_layer", "grad_cam", "resize"]
+__all__ = ["INTERPOLATIONS", "conv_layers", "feature_maps_module", "find_conv_layer", "grad_cam",
+           "resize"]
 
 INTERPOLATIONS = ("bilinear", "nearest", None)
 """``interpolation`` choices of :func:`grad_cam` (None keeps the layer's resolution)."""
 
 _CONV_TYPES = (Conv1d, Conv2d)
+_FOLLOWERS = tuple(getattr(nn, name) for name in (
+    "BatchNorm1d", "BatchNorm2d", "GroupNorm", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU",
+    "SiLU", "Mish", "Softplus", "Hardtanh", "Tanh", "Sigmoid") if hasattr(nn, name))
+"""Modules whose output is still the conv layer's feature maps, normalised or activated."""
 
 
 def conv_layers(model) -> list[str]:
     """The dotted names of the model's Conv1d and Conv2d layers, in registration order."""
     return [name for name, module in model.named_modules() if isinstance(module, _CONV_TYPES)]
+
+
+def feature_maps_module(model, name: str, module):
+    """The module whose output is the conv layer's feature maps as the network uses them: the
+    last of the BatchNorm and activation modules that directly follow it in its Sequential
+    (conv → BatchNorm → ReLU gives the ReLU), or the conv layer itself."""
+    parent_name, _, key = name.rpartition(".")
+    parent = dict(model.named_modules()).get(parent_name)
+    if not isinstance(parent, nn.Sequential):
+        return module
+    children = list(parent._modules.items())
+    position = next(i for i, (k, _) in enumerate(children) if k == key)
+    found = module
+    for _, follower in children[position + 1:]:
+        shared = sum(child is follower for _, child in children) > 1  # runs more than once
+        if not isinstance(follower, _FOLLOWERS) or shared:
+            break
+        found = follower
+    return found
 
 
 def find_conv_layer(model, layer=None):
@@ -70,23 +99,34 @@ def find_conv_layer(model, layer=None):
 
 
 @contextlib.contextmanager
-def _capture_output(module):
-    """Make ``module`` return its output as a fresh leaf that requires grad; collect
-    (spatial size of the input, leaf) per call."""
-    captured = []
-    original = module.forward
+def _capture(conv, maps_module):
+    """Record the spatial size of each input ``conv`` receives, and make ``maps_module`` return
+    its output as a fresh leaf that requires grad (so backward stops there and fills its
+    ``.grad``); yields the two lists."""
+    sizes, leaves = [], []
 
-    def forward(input, *args, **kwargs):
-        output = original(input, *args, **kwargs)
-        leaf = Tensor(output.data, requires_grad=True, dtype=output.dtype)
-        captured.append((tuple(getattr(input, "shape", ())[2:]), leaf))
-        return leaf
+    def wrap(module):
+        original = module.forward
 
-    object.__setattr__(module, "forward", forward)
+        def forward(input, *args, **kwargs):
+            if module is conv:
+                sizes.append(tuple(getattr(input, "shape", ())[2:]))
+            output = original(input, *args, **kwargs)
+            if module is maps_module:
+                output = Tensor(output.data, requires_grad=True, dtype=output.dtype)
+                leaves.append(output)
+            return output
+
+        object.__setattr__(module, "forward", forward)
+
+    modules = [conv] if conv is maps_module else [conv, maps_module]
+    for module in modules:
+        wrap(module)
     try:
-        yield captured
+        yield sizes, leaves
     finally:
-        object.__delattr__(module, "forward")
+        for module in modules:
+            object.__delattr__(module, "forward")
 
 
 def _resize_matrix(size_in: int, size_out: int, interpolation: str, dtype):
@@ -139,7 +179,8 @@ def _input_spatial(model, x, layer_input, spatial_dims: int):
 
 
 def grad_cam(model, x, target=None, layer=None, relu: bool = True,
-             interpolation: str | None = "bilinear", batch_size: int | None = None):
+             interpolation: str | None = "bilinear", rectified: bool = True,
+             batch_size: int | None = None):
     """Grad-CAM maps of a conv layer for the target output, resized to the input's size.
 
     Parameters
@@ -155,6 +196,9 @@ def grad_cam(model, x, target=None, layer=None, relu: bool = True,
     interpolation : {'bilinear', 'nearest', None}
         How the map is resized to the input's spatial size ('bilinear' is linear along each
         axis, so also right for 1-D signals); None returns it at the layer's resolution.
+    rectified : bool
+        Take the feature maps after the BatchNorm and activation that follow the conv layer
+        in its Sequential (see :func:`feature_maps_module`); False: the conv output itself.
     batch_size : int, optional
         Rows per pass (default the whole batch).
 
@@ -180,18 +224,18 @@ def grad_cam(model, x, target=None, layer=None, relu: bool = True,
     x = check_input(owner, x, model)
     batch_size = check_batch_size(owner, batch_size, len(x))
     name, module = find_conv_layer(model, layer)
-    maps, layer_input = [], None
-    with attribution_mode(model), _capture_output(module) as captured:
+    maps_module = feature_maps_module(model, name, module) if rectified else module
+    maps = []
+    with attribution_mode(model), _capture(module, maps_module) as (sizes, leaves):
         targets = resolve_targets(owner, target, predict_targets(owner, model, x, batch_size))
         for part in chunks(len(x), batch_size):
-            del captured[:]
+            del sizes[:], leaves[:]
             target_gradients(owner, model, x[part], targets[part], batch_size)
-            if len(captured) != 1:
-                raise ValueError(f"{owner}: layer {name!r} ran {len(captured)} times in one "
+            if len(leaves) != 1:
+                raise ValueError(f"{owner}: layer {name!r} ran {len(leaves)} times in one "
                                  "forward pass; Grad-CAM needs a layer that runs once")
-            layer_input, leaf = captured[0]
-            activations = leaf.data
-            gradients = xp.zeros_like(activations) if leaf.grad is None else leaf.grad
+            activations = leaves[0].data
+            gradients = xp.zeros_like(activations) if leaves[0].grad is None else leaves[0].grad
             weights = gradients.mean(axis=tuple(range(2, activations.ndim)), keepdims=True)  # α_k
             maps.append((weights * activations).sum(axis=1))  # Σ_k α_k A_k
     cam = xp.concatenate(maps)
@@ -199,4 +243,4 @@ def grad_cam(model, x, target=None, layer=None, relu: bool = True,
         cam = xp.maximum(cam, 0)
     if interpolation is None:
         return cam
-    return resize(cam, _input_spatial(model, x, layer_input, cam.ndim - 1), interpolation)
+    return resize(cam, _input_spatial(model, x, sizes[0], cam.ndim - 1), interpolation)

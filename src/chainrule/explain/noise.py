@@ -31,7 +31,7 @@ SMOOTHGRAD_VARIANTS = ("smoothgrad", "smoothgrad_sq", "vargrad")
 """The ``variant`` names of :func:`smoothgrad` (Captum's ``nt_type`` names)."""
 
 _METHODS = {"saliency": saliency, "input_x_gradient": input_x_gradient,
-            "integrated_gradients": integrated_gradients}
+            "integrated_gradients": integrated_gradients, "ig": integrated_gradients}
 
 
 def smoothgrad(model, x, target=None, method="saliency", samples: int = 50, stdev: float = 0.15,

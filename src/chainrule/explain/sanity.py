@@ -11,28 +11,14 @@ fails. The model's weights are put back afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..backend import host, xp
 from ..rng import get_generator
 from ._model import attribution_mode, check_input, predict_targets, resolve_targets
-from .cam import grad_cam
-from .gradients import input_x_gradient, integrated_gradients, saliency
-from .noise import smoothgrad
-from .occlusion import occlusion
+from .methods import resolve_method
 
 __all__ = ["RandomizationResult", "randomization_test", "rank_data", "spearman"]
-
-METHODS: dict[str, Callable] = {
-    "saliency": saliency,
-    "input_x_gradient": input_x_gradient,
-    "integrated_gradients": integrated_gradients,
-    "smoothgrad": smoothgrad,
-    "grad_cam": grad_cam,
-    "occlusion": occlusion,
-}
-"""Attribution methods by name, as :func:`randomization_test` and the CLI accept them."""
 
 
 def rank_data(values):
@@ -190,10 +176,7 @@ def randomization_test(model, x, method="saliency", target=None, cascading: bool
     False
     """
     owner = "randomization_test"
-    explain = METHODS.get(method) if isinstance(method, str) else method
-    if explain is None or not callable(explain):
-        raise ValueError(f"{owner}: expected method to be one of {sorted(METHODS)} or a callable, "
-                         f"received {method!r}")
+    explain = resolve_method(owner, method)
     x = check_input(owner, x, model)
     layers = _parametrised_layers(model)
     if not layers:
