@@ -1,13 +1,14 @@
 """Data larger than memory: .npy inputs memory-mapped, read a batch at a time, pages released."""
 
 import os
+import threading
 
 import numpy as np
 import pytest
 
 import chainrule.optim as optim
 from chainrule import nn
-from chainrule.data import adapters, datasets
+from chainrule.data import datasets
 from chainrule.data.datasets import mmap as mmap_module
 from chainrule.data.datasets.mmap import is_mapped, open_npy
 from chainrule.train import fit
@@ -66,7 +67,6 @@ def test_memory_mapped_training_keeps_resident_memory_small(tmp_path, monkeypatc
         np.testing.assert_array_equal(mapped.data, loaded.data)
 
     # The control: the same run with the page release switched off holds the file resident.
-    monkeypatch.setattr(adapters, "release_pages", lambda array: False)
     monkeypatch.setattr(mmap_module, "release_pages", lambda array: False)
     growth_without_release, _, _ = resident_growth(lambda: datasets.load(source))
     print(f"RSS growth: {growth / 2**20:.1f} MB with the release, "
@@ -116,3 +116,33 @@ def test_bad_npy_files_get_clear_errors(tmp_path):
     np.save(tmp_path / "X.npy", X)
     with pytest.raises(ValueError, match="NaN"):
         datasets.load(source)
+
+
+def test_each_rank_reads_only_its_shard_of_a_mapped_file(tmp_path, monkeypatch):
+    """Two thread-simulated ranks training on one mapped file each read half of every batch."""
+    from tests.distributed.fake_comm import run_ranks
+
+    from chainrule.data.datasets.mmap import MappedRows
+    from chainrule.distributed import DataParallel
+
+    bundle = datasets.load(write_pair(tmp_path, rows=400, features=4))
+    read = {}
+    original = MappedRows.read
+
+    def counting_read(self):
+        rows = original(self)
+        read.setdefault(threading.get_ident(), []).extend(self.rows.tolist())
+        return rows
+
+    monkeypatch.setattr(MappedRows, "read", counting_read)
+
+    def rank(comm):
+        model = model_for(4)
+        fit(model, (bundle.X_train, bundle.y_train), loss="cross_entropy",
+            optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1, batch_size=64,
+            generator=0, verbose=0, strategy=DataParallel(comm))
+        return sorted(read[threading.get_ident()])
+
+    first, second = run_ranks(2, rank)
+    assert len(first) + len(second) == len(bundle.X_train)
+    assert not set(first) & set(second)  # no row read twice

@@ -28,7 +28,7 @@ import math
 
 from ..backend import xp
 from ..tensor import Tensor
-from .datasets.mmap import check_finite_mapped, is_mapped, release_pages
+from .datasets.mmap import MappedRows, check_finite_mapped, is_mapped
 from .preprocessing import check_finite
 
 __all__ = ["ArrayData", "DatasetData", "LoaderData", "StreamData", "as_array", "as_data",
@@ -128,9 +128,9 @@ class ArrayData:
         targets = self.y[rows]
         if self.weights is not None:
             targets = (targets, self.weights[rows])
-        inputs = _densify(self.X[rows])
-        release_pages(self.X)  # a memory-mapped X: keep only this batch resident
-        return inputs, targets
+        if is_mapped(self.X):  # read later, only the rows this process keeps (datasets/mmap.py)
+            return MappedRows(self.X, rows), targets
+        return _densify(self.X[rows]), targets
 
     def batches(self, batch_size, shuffle=False, generator=None):
         order = generator.permutation(len(self)) if shuffle else None

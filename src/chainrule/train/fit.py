@@ -189,7 +189,7 @@ def predict(model, X, *, batch_size: int = 256):
     try:
         with no_grad():
             for xb, _ in data.batches(batch_size):
-                outputs.append(xp.array(model(input_tensor(xb, dtype)).data))
+                outputs.append(xp.array(model(input_tensor(xp.asarray(xb), dtype)).data))
     finally:
         model.train(was_training)
     return xp.concatenate(outputs)

@@ -182,6 +182,7 @@ def evaluate_batches(model, data, loss_fn, metric_fns, batch_size, dtype, strate
             for global_batch in data.batches(batch_size):
                 global_size = len(global_batch[0])
                 xb, yb = strategy.shard(global_batch)
+                xb = xp.asarray(xb)  # rows of a memory-mapped file are read here, this shard's only
                 pred = _forward_rows(model, xb, dtype)
                 if loss_fn is not None and len(xb):
                     batch_loss = loss_fn(Tensor(pred, dtype=pred.dtype), Tensor(yb))
@@ -213,6 +214,7 @@ def _run_epoch(trainer, epoch, train, batch_size, shuffle, metric_fns, clip_grad
     for batch, global_batch in enumerate(train.batches(batch_size, shuffle, trainer.generator)):
         global_size = len(global_batch[0])
         xb, yb = strategy.shard(global_batch)
+        xb = xp.asarray(xb)  # rows of a memory-mapped file are read here, this shard's only
         size = len(xb)
         callbacks.on_batch_begin(batch, {"size": size})
         result = train_step(

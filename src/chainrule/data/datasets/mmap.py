@@ -22,6 +22,7 @@ from pathlib import Path
 from ...backend import host as np
 
 __all__ = [
+    "MappedRows",
     "check_finite_mapped",
     "is_mapped",
     "is_npy_source",
@@ -100,6 +101,53 @@ def release_pages(array) -> bool:
         return False
     mapping.madvise(_mmap.MADV_DONTNEED)
     return True
+
+
+class MappedRows:
+    """Rows of a memory-mapped array, read from the file only when turned into an array.
+
+    ``ArrayData`` yields these for a mapped ``X``: slicing one (what a strategy's
+    ``shard`` does) narrows the rows without reading, so each process of a
+    data-parallel job reads only its own shard of every batch; ``numpy.asarray``
+    reads the rows and releases the file's pages.
+    """
+
+    def __init__(self, array, rows):
+        self.array = array
+        self.rows = np.arange(len(array))[rows] if isinstance(rows, slice) else np.asarray(rows)
+
+    @property
+    def shape(self) -> tuple:
+        return (len(self.rows),) + tuple(self.array.shape[1:])
+
+    @property
+    def dtype(self):
+        return self.array.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.array.ndim
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return MappedRows(self.array, self.rows[key])
+        return self.read()[key]
+
+    def read(self):
+        """The rows as an in-memory array (the file's pages released afterwards)."""
+        rows = np.array(self.array[self.rows])
+        release_pages(self.array)
+        return rows
+
+    def __array__(self, dtype=None, copy=None):
+        rows = self.read()
+        return rows if dtype is None else rows.astype(dtype, copy=False)
+
+    def astype(self, dtype, copy=True):
+        return self.read().astype(dtype, copy=False)
 
 
 def check_finite_mapped(array, label: str) -> None:
