@@ -26,7 +26,6 @@ from chainrule.data import datasets
 from chainrule.train import evaluate, fit
 from chainrule.transfer import fine_tune, replace_head
 
-
 FREEZE_EPOCHS = 2
 BACKBONE_LR_SCALE = 0.5
 """Head alone for 2 epochs, then the backbone at half the head's rate: the best of the settings

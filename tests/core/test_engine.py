@@ -63,8 +63,10 @@ def test_relu_masks_in_place_only_a_gradient_the_engine_owns():
     assert gradcheck(lambda x, A, B: F.relu(F.relu(x @ A) @ B), [x, A, B])
     W1, b1, W2 = _float64((5, 3), 3), _float64((5,), 4), _float64((3, 5), 5)
     labels = np.array([0, 2, 1, 1])
-    assert gradcheck(lambda x, W1, b1, W2: F.cross_entropy(F.linear(F.relu(F.linear(x, W1, b1)), W2), labels),
-                     [x, W1, b1, W2])
+    assert gradcheck(
+        lambda x, W1, b1, W2: F.cross_entropy(F.linear(F.relu(F.linear(x, W1, b1)), W2), labels),
+        [x, W1, b1, W2],
+    )
 
 
 def test_backward_leaves_the_callers_grad_and_the_leaf_grads_apart():
@@ -81,7 +83,8 @@ def test_backward_leaves_the_callers_grad_and_the_leaf_grads_apart():
 
 
 def test_a_scalar_parameter_gets_an_array_gradient():
-    # a 0-d leaf whose gradient is summed back from a broadcast: .grad is an ndarray, usable in place
+    # a 0-d leaf whose gradient is summed back from a broadcast: .grad is an ndarray, usable in
+    # place
     s = cr.tensor(np.float32(1.0), requires_grad=True)
     (s * cr.tensor(np.full(4, 10.0, np.float32))).sum().backward()
     assert isinstance(s.grad, np.ndarray) and s.grad.shape == () and s.grad == 40.0

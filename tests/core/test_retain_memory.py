@@ -31,7 +31,9 @@ def _released_by_free(env_value):
     env.pop(backend.RETAIN_MEMORY_ENV, None)
     if env_value is not None:
         env[backend.RETAIN_MEMORY_ENV] = env_value
-    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip())
 
 

@@ -11,7 +11,9 @@ def test_reflected_operators_with_ndarrays_and_numbers():
     y = np.array([3.0, 4.0]) * x + 1.0 - (2.0 / x) + 2 ** x
     assert isinstance(y, cr.Tensor) and y.dtype == np.float32
     y.sum().backward()
-    expected = np.array([3.0, 4.0]) + 2.0 / np.array([1.0, 4.0]) + np.log(2) * 2 ** np.array([1.0, 2.0])
+    expected = (
+        np.array([3.0, 4.0]) + 2.0 / np.array([1.0, 4.0]) + np.log(2) * 2 ** np.array([1.0, 2.0])
+    )
     np.testing.assert_allclose(x.grad, expected, rtol=1e-6)
 
 
@@ -41,7 +43,9 @@ def test_method_chain_matches_numpy():
     data = np.array([[0.5, -1.0], [2.0, 3.0]])
     x = cr.tensor(data, dtype=np.float64)
     out = x.abs().sqrt().exp().log().clip(0.1, 1.5).pow(2).mean(axis=0)
-    np.testing.assert_allclose(out.data, (np.clip(np.sqrt(np.abs(data)), 0.1, 1.5) ** 2).mean(axis=0))
+    np.testing.assert_allclose(
+        out.data, (np.clip(np.sqrt(np.abs(data)), 0.1, 1.5) ** 2).mean(axis=0)
+    )
 
 
 def test_object_and_complex_data_rejected():

@@ -75,13 +75,13 @@ def gradcheck(
 
     def scalar(outs_):
         total = 0.0
-        for o, w in zip(outs_, weights):
+        for o, w in zip(outs_, weights, strict=True):
             total += float((o.data.astype(xp.float64) * w).sum())
         return total
 
     for i in checked:
         inputs[i].grad = None
-    differentiable = [(o, w) for o, w in zip(outs, weights) if o.requires_grad]
+    differentiable = [(o, w) for o, w in zip(outs, weights, strict=True) if o.requires_grad]
     for k, (o, w) in enumerate(differentiable):
         o.backward(xp.asarray(w, dtype=o.dtype), retain_graph=k < len(differentiable) - 1)
 

@@ -4,11 +4,10 @@ Every function takes and returns :class:`chainrule.Tensor`; each primitive's
 forward and backward sit side by side in its module.
 """
 
-from . import conv, normalization, pool, recurrent
 from .activation import dropout, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .activation_extra import elu, hardtanh, mish, prelu, silu, softplus
 from .attention import scaled_dot_product_attention
-from .conv import *
+from .conv import conv1d, conv2d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .elementwise import (
     abs,
@@ -51,9 +50,9 @@ from .loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from .normalization import *
-from .pool import *
-from .recurrent import *
+from .normalization import batch_norm, embedding, group_norm, layer_norm
+from .pool import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from .recurrent import gru_layer, lstm_layer, rnn_layer
 from .reduce import argmax, argmin, max, mean, min, std, sum, var
 from .resample import adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d, interpolate
 from .shape import (
@@ -81,12 +80,16 @@ from .shape import (
 __all__ = [
     "abs",
     "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
     "add",
     "argmax",
     "argmin",
     "astype",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "bmm",
@@ -95,6 +98,8 @@ __all__ = [
     "clamp",
     "clip",
     "clone",
+    "conv1d",
+    "conv2d",
     "conv_transpose1d",
     "conv_transpose2d",
     "cos",
@@ -104,6 +109,7 @@ __all__ = [
     "dropout1d",
     "dropout2d",
     "elu",
+    "embedding",
     "eq",
     "exp",
     "expand",
@@ -112,21 +118,27 @@ __all__ = [
     "ge",
     "gelu",
     "getitem",
+    "group_norm",
+    "gru_layer",
     "gt",
     "hardtanh",
     "huber_loss",
     "index_select",
     "interpolate",
     "l1_loss",
+    "layer_norm",
     "le",
     "leaky_relu",
     "linear",
     "log",
     "log_softmax",
+    "lstm_layer",
     "lt",
     "masked_fill",
     "matmul",
     "max",
+    "max_pool1d",
+    "max_pool2d",
     "maximum",
     "mean",
     "min",
@@ -145,8 +157,9 @@ __all__ = [
     "prelu",
     "relu",
     "repeat",
-    "scaled_dot_product_attention",
     "reshape",
+    "rnn_layer",
+    "scaled_dot_product_attention",
     "setitem",
     "sigmoid",
     "silu",
@@ -169,4 +182,3 @@ __all__ = [
     "var",
     "where",
 ]
-__all__ += conv.__all__ + normalization.__all__ + pool.__all__ + recurrent.__all__

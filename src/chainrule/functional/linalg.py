@@ -54,7 +54,8 @@ class Linear(Function):
 
     * ∂J/∂W = δᵀ a        (= Σᵢ δ⁽ⁱ⁾ a⁽ⁱ⁾ᵀ, the sum of outer products over the batch)
     * ∂J/∂b = Σᵢ δ⁽ⁱ⁾      (the bias gradient is summed over the batch)
-    * ∂J/∂a = δ W         (which the previous layer multiplies by g'(z): δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ g'(z⁽ˡ⁾))
+    * ∂J/∂a = δ W         (which the previous layer multiplies by g'(z):
+      δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ g'(z⁽ˡ⁾))
 
     Leading batch dimensions beyond the first are flattened into the batch.
     """
@@ -98,7 +99,9 @@ def matmul(a, b) -> Tensor:
     try:
         xp.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
-        raise ValueError(f"matmul: batch dimensions of {tuple(sa)} and {tuple(sb)} cannot be broadcast") from None
+        raise ValueError(
+            f"matmul: batch dimensions of {tuple(sa)} and {tuple(sb)} cannot be broadcast"
+        ) from None
     return MatMul.apply(a, b)
 
 
@@ -142,7 +145,9 @@ def linear(input, weight, bias=None) -> Tensor:
             f"{tuple(weight.shape)}), received input of shape {tuple(input.shape)}"
         )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"linear: expected bias of shape ({weight.shape[0]},), received {tuple(bias.shape)}")
+        raise ValueError(
+            f"linear: expected bias of shape ({weight.shape[0]},), received {tuple(bias.shape)}"
+        )
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
