@@ -10,21 +10,31 @@ Examples
 """
 
 from . import lr_scheduler
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
 from .clip import clip_grad_norm_, clip_grad_value_
 from .factory import OPTIMIZERS, get_lr, get_optimizer, set_lr
+from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
     "OPTIMIZERS",
+    "LBFGS",
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
+    "NAdam",
     "Optimizer",
+    "RAdam",
     "RMSprop",
     "clip_grad_norm_",
     "clip_grad_value_",

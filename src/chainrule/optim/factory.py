@@ -20,9 +20,14 @@ from __future__ import annotations
 import math
 
 from .._validation import check_real
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -34,6 +39,11 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "adamw": AdamW,
     "rmsprop": RMSprop,
     "adagrad": Adagrad,
+    "adadelta": Adadelta,
+    "adamax": Adamax,
+    "nadam": NAdam,
+    "radam": RAdam,
+    "lbfgs": LBFGS,
 }
 """Lower-case names accepted by :func:`get_optimizer` (register a new optimizer with one line)."""
 
@@ -45,7 +55,8 @@ def get_optimizer(name, params, **kwargs) -> Optimizer:
     ----------
     name : str or Optimizer
         A key of :data:`OPTIMIZERS` ('sgd', 'adam', 'adamw', 'rmsprop',
-        'adagrad'); an Optimizer instance is returned unchanged (then no
+        'adagrad', 'adadelta', 'adamax', 'nadam', 'radam', 'lbfgs'); an Optimizer
+        instance is returned unchanged (then no
         ``kwargs`` may be given).
     params : iterable of Parameters or of parameter-group dicts
     **kwargs
