@@ -148,6 +148,8 @@ class LBFGS(Optimizer):
         The number of (s, y) pairs kept.
     line_search_fn : None or 'strong_wolfe'
 
+    Notes
+    -----
     ``step(closure)``: ``closure()`` clears the gradients, computes the loss, calls
     ``backward()`` and returns the loss; ``step`` returns the first loss it evaluated.
 

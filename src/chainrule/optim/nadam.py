@@ -32,6 +32,8 @@ class NAdam(Optimizer):
         AdamW-style decay (NAdamW) instead of the L2 penalty.
     maximize : bool
 
+    Notes
+    -----
     Πₜ is a Python float (float64). PyTorch keeps it in its default dtype (float32), so
     the two agree to about 1e-8 relative, exactly once torch's default dtype is float64.
 
