@@ -24,7 +24,6 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
-from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -43,7 +42,6 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "adamax": Adamax,
     "nadam": NAdam,
     "radam": RAdam,
-    "lbfgs": LBFGS,
 }
 """Lower-case names accepted by :func:`get_optimizer` (register a new optimizer with one line)."""
 
@@ -55,7 +53,8 @@ def get_optimizer(name, params, **kwargs) -> Optimizer:
     ----------
     name : str or Optimizer
         A key of :data:`OPTIMIZERS` ('sgd', 'adam', 'adamw', 'rmsprop',
-        'adagrad', 'adadelta', 'adamax', 'nadam', 'radam', 'lbfgs'); an Optimizer
+        'adagrad', 'adadelta', 'adamax', 'nadam', 'radam'; not LBFGS, whose step
+        needs a closure the training loop does not pass); an Optimizer
         instance is returned unchanged (then no
         ``kwargs`` may be given).
     params : iterable of Parameters or of parameter-group dicts
