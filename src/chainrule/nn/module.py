@@ -12,8 +12,11 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..autograd.hooks import RemovableHandle
 from ..backend import is_float_dtype, xp
 from ..tensor import Tensor
+from .hooks import call_with_hooks
+from .hooks import register as register_hook
 
 __all__ = ["Module", "Parameter"]
 
@@ -116,8 +119,61 @@ class Module:
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
+    _has_hooks = False  # set on the instance by the first register_*_hook
+
     def __call__(self, *args, **kwargs):
+        if self._has_hooks:
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ----------------------------------------------------------------- hooks
+    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``; a non-None result replaces the
+        positional inputs (a tuple, or one value). Returns a handle: ``handle.remove()``.
+
+        Examples
+        --------
+        >>> import numpy as np, chainrule.nn as nn
+        >>> layer = nn.Linear(2, 1)
+        >>> handle = layer.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
+        >>> bool((layer(np.ones((1, 2))).data == layer.bias.data).all())  # x · 0 + b
+        True
+        >>> handle.remove()
+        """
+        return register_hook(self, "_forward_pre_hooks", hook)
+
+    def register_forward_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``; a non-None result
+        replaces the output. Returns a handle: ``handle.remove()``.
+
+        Examples
+        --------
+        >>> import numpy as np, chainrule.nn as nn
+        >>> shapes = []
+        >>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+        >>> handle = model[0].register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+        >>> _ = model(np.ones((2, 3))); shapes
+        [(2, 4)]
+        """
+        return register_hook(self, "_forward_hooks", hook)
+
+    def register_full_backward_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once per backward through the module:
+        tuples of gradients with respect to the positional inputs (None for a non-tensor or an
+        input that needs none) and to the outputs. A non-None result (one entry per input)
+        replaces ``grad_input`` for the rest of the backward. Returns a handle.
+
+        Examples
+        --------
+        >>> import numpy as np, chainrule as cr, chainrule.nn as nn
+        >>> layer = nn.Linear(2, 2)
+        >>> x = cr.tensor(np.ones((1, 2)), requires_grad=True)
+        >>> handle = layer.register_full_backward_hook(lambda m, gi, go: tuple(g * 0 for g in gi))
+        >>> layer(x).sum().backward()
+        >>> bool((x.grad == 0).all())  # the hook zeroed the input's gradient
+        True
+        """
+        return register_hook(self, "_backward_hooks", hook)
 
     # -------------------------------------------------------------- traversal
     def named_modules(self, prefix: str = "", memo=None) -> Iterator[tuple[str, Module]]:
