@@ -138,6 +138,20 @@ def load(path, **kwargs):
     return io.load(path, **kwargs)
 
 
+def save_state_dict(obj, path) -> None:
+    """Write a state dict (or a module's) as one safetensors file; see :mod:`chainrule.io.state_dict`."""
+    from .io.state_dict import save_state_dict as save_it
+
+    save_it(obj, path)
+
+
+def load_state_dict(path) -> dict:
+    """Read a safetensors state dict into name → ndarray; see :mod:`chainrule.io.state_dict`."""
+    from .io.state_dict import load_state_dict as load_it
+
+    return load_it(path)
+
+
 def is_tensor(obj) -> bool:
     """True for a :class:`Tensor` (or a Parameter)."""
     return isinstance(obj, Tensor)
@@ -186,6 +200,7 @@ __all__ = [
     "is_tensor",
     "linspace",
     "load",
+    "load_state_dict",
     "log",
     "log_softmax",
     "long",
@@ -214,6 +229,7 @@ __all__ = [
     "relu",
     "reshape",
     "save",
+    "save_state_dict",
     "set_grad_enabled",
     "short",
     "sigmoid",

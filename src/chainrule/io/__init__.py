@@ -10,6 +10,8 @@ The package, one concern a module:
 - :mod:`~chainrule.io.shapes`: the tensors each library layer's config implies;
 - :mod:`~chainrule.io.model`: :func:`save_model`, :func:`load_model`;
 - :mod:`~chainrule.io.checkpoint`: :func:`save_checkpoint`, :func:`load_checkpoint`;
+- :mod:`~chainrule.io.state_dict`: :func:`save_state_dict`, :func:`load_state_dict` (bare
+  state dicts, readable by ``safetensors.torch``);
 - :mod:`~chainrule.io.estimator`: estimator folders, :func:`register_estimator`, and
   :func:`save`/:func:`load`, which dispatch between a model and an estimator.
 
@@ -73,6 +75,7 @@ from .model import (
     read_info,
     save_model,
 )
+from .state_dict import load_state_dict, save_state_dict
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -96,6 +99,7 @@ __all__ = [
     "check_fields",
     "check_tensors",
     "load",
+    "load_state_dict",
     "load_checkpoint",
     "load_model",
     "load_weights",
@@ -112,6 +116,7 @@ __all__ = [
     "remove_stale_temporaries",
     "restore_generator",
     "save",
+    "save_state_dict",
     "save_checkpoint",
     "save_estimator",
     "save_model",
