@@ -139,7 +139,7 @@ def load(path, **kwargs):
 
 
 def save_state_dict(obj, path) -> None:
-    """Write a state dict (or a module's) as one safetensors file; see :mod:`chainrule.io.state_dict`."""
+    """Write a (module's) state dict as one safetensors file; see :mod:`chainrule.io.state_dict`."""
     from .io.state_dict import save_state_dict as save_it
 
     save_it(obj, path)

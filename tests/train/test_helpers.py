@@ -25,7 +25,8 @@ def test_get_optimizer_builds_each_name(name, cls):
 def test_get_optimizer_errors_and_instances():
     opt = optim.SGD(params(), lr=0.1)
     assert optim.get_optimizer(opt, None) is opt
-    with pytest.raises(ValueError, match="unknown optimizer 'lion'; expected one of adadelta, adagrad"):
+    with pytest.raises(ValueError,
+                       match="unknown optimizer 'lion'; expected one of adadelta, adagrad"):
         optim.get_optimizer("lion", params())
     with pytest.raises(TypeError, match="expected an optimizer name"):
         optim.get_optimizer(3, params())

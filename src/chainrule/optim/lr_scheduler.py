@@ -350,8 +350,10 @@ class LambdaLR(LRScheduler):
         groups = len(optimizer.param_groups)
         lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
         if len(lambdas) != groups or not all(callable(f) for f in lambdas):
-            raise ValueError(f"LambdaLR: expected a callable or {groups} callables (one per parameter "
-                             f"group), received {lr_lambda!r}")
+            raise ValueError(
+                f"LambdaLR: expected a callable or {groups} callables (one per parameter "
+                f"group), received {lr_lambda!r}"
+            )
         self.lr_lambdas = lambdas
         super().__init__(optimizer, last_epoch)
 
@@ -369,7 +371,9 @@ def _per_group(owner: str, name: str, value, optimizer) -> list:
     groups = len(optimizer.param_groups)
     values = list(value) if isinstance(value, (list, tuple)) else [value] * groups
     if len(values) != groups:
-        raise ValueError(f"{owner}: expected {groups} values of {name} (one per group), received {len(values)}")
+        raise ValueError(
+            f"{owner}: expected {groups} values of {name} (one per group), received {len(values)}"
+        )
     for v in values:
         _check_real(owner, name, v, low=0.0)
     return [float(v) for v in values]
@@ -381,8 +385,10 @@ def _uses_beta1(owner: str, optimizer) -> bool:
         return True
     if "momentum" in optimizer.defaults:
         return False
-    raise ValueError(f"{owner}: cycle_momentum needs an optimizer with 'momentum' or 'betas' "
-                     f"(received {type(optimizer).__name__}); pass cycle_momentum=False")
+    raise ValueError(
+        f"{owner}: cycle_momentum needs an optimizer with 'momentum' or 'betas' "
+        f"(received {type(optimizer).__name__}); pass cycle_momentum=False"
+    )
 
 
 def _set_momentum(group: dict, value: float, use_beta1: bool) -> None:
@@ -417,33 +423,52 @@ class OneCycleLR(LRScheduler):
     (1.0, 1)
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr, total_steps: int | None = None,
-                 epochs: int | None = None, steps_per_epoch: int | None = None,
-                 pct_start: float = 0.3, anneal_strategy: str = "cos", cycle_momentum: bool = True,
-                 base_momentum=0.85, max_momentum=0.95, div_factor: float = 25.0,
-                 final_div_factor: float = 1e4, three_phase: bool = False, last_epoch: int = -1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr,
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ):
         owner = "OneCycleLR"
         _check_optimizer(owner, optimizer)
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
                 raise ValueError(f"{owner}: give total_steps, or both epochs and steps_per_epoch")
             total_steps = _check_int(owner, "epochs", epochs, 1) * _check_int(
-                owner, "steps_per_epoch", steps_per_epoch, 1)
+                owner, "steps_per_epoch", steps_per_epoch, 1
+            )
         self.total_steps = _check_int(owner, "total_steps", total_steps, 1)
         _check_real(owner, "pct_start", pct_start, low=0.0, high=1.0)
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"{owner}: anneal_strategy must be 'cos' or 'linear', received {anneal_strategy!r}")
+            raise ValueError(
+                f"{owner}: anneal_strategy must be 'cos' or 'linear', received {anneal_strategy!r}"
+            )
         _check_real(owner, "div_factor", div_factor, low=0.0, low_open=True)
         _check_real(owner, "final_div_factor", final_div_factor, low=0.0, low_open=True)
         self.anneal_strategy, self.cycle_momentum = anneal_strategy, bool(cycle_momentum)
         T, p = self.total_steps, float(pct_start)
         if three_phase:
-            self._phases = [(p * T - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                            (2 * p * T - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
-                            (T - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+            self._phases = [
+                (p * T - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (2 * p * T - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                (T - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
         else:
-            self._phases = [(p * T - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                            (T - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+            self._phases = [
+                (p * T - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (T - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+            ]
         max_lrs = _per_group(owner, "max_lr", max_lr, optimizer)
         if last_epoch == -1:
             for group, top in zip(optimizer.param_groups, max_lrs):
@@ -453,9 +478,11 @@ class OneCycleLR(LRScheduler):
         if self.cycle_momentum:
             self._use_beta1 = _uses_beta1(owner, optimizer)
             if last_epoch == -1:
-                for group, low, high in zip(optimizer.param_groups,
-                                            _per_group(owner, "base_momentum", base_momentum, optimizer),
-                                            _per_group(owner, "max_momentum", max_momentum, optimizer)):
+                for group, low, high in zip(
+                    optimizer.param_groups,
+                    _per_group(owner, "base_momentum", base_momentum, optimizer),
+                    _per_group(owner, "max_momentum", max_momentum, optimizer),
+                ):
                     _set_momentum(group, high, self._use_beta1)
                     group["max_momentum"], group["base_momentum"] = high, low
         super().__init__(optimizer, last_epoch)
@@ -468,8 +495,10 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list:
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(f"OneCycleLR: stepped {step} times, past total_steps={self.total_steps}; "
-                             "give the number of batches of the whole run")
+            raise ValueError(
+                f"OneCycleLR: stepped {step} times, past total_steps={self.total_steps}; "
+                "give the number of batches of the whole run"
+            )
         lrs = []
         for group in self.optimizer.param_groups:
             start_step = 0.0
@@ -510,10 +539,22 @@ class CyclicLR(LRScheduler):
 
     _MODES = ("triangular", "triangular2", "exp_range")
 
-    def __init__(self, optimizer: Optimizer, base_lr, max_lr, step_size_up: int = 2000,
-                 step_size_down: int | None = None, mode: str = "triangular", gamma: float = 1.0,
-                 scale_fn=None, scale_mode: str = "cycle", cycle_momentum: bool = True,
-                 base_momentum=0.8, max_momentum=0.9, last_epoch: int = -1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr,
+        max_lr,
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn=None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum=0.8,
+        max_momentum=0.9,
+        last_epoch: int = -1,
+    ):
         owner = "CyclicLR"
         _check_optimizer(owner, optimizer)
         base_lrs = _per_group(owner, "base_lr", base_lr, optimizer)
@@ -522,24 +563,35 @@ class CyclicLR(LRScheduler):
                 group["lr"] = lr
         self.max_lrs = _per_group(owner, "max_lr", max_lr, optimizer)
         up = _check_int(owner, "step_size_up", step_size_up, 1)
-        down = up if step_size_down is None else _check_int(owner, "step_size_down", step_size_down, 1)
+        down = (
+            up if step_size_down is None else _check_int(owner, "step_size_down", step_size_down, 1)
+        )
         self.total_size, self.step_ratio = float(up + down), up / (up + down)
         if scale_fn is None and mode not in self._MODES:
-            raise ValueError(f"{owner}: mode must be one of {', '.join(self._MODES)}, received {mode!r}")
+            raise ValueError(
+                f"{owner}: mode must be one of {', '.join(self._MODES)}, received {mode!r}"
+            )
         if scale_mode not in ("cycle", "iterations"):
-            raise ValueError(f"{owner}: scale_mode must be 'cycle' or 'iterations', received {scale_mode!r}")
+            raise ValueError(
+                f"{owner}: scale_mode must be 'cycle' or 'iterations', received {scale_mode!r}"
+            )
         _check_real(owner, "gamma", gamma, low=0.0)
         self.mode, self.gamma = mode, float(gamma)
         self._scale_fn = scale_fn
-        self.scale_mode = scale_mode if scale_fn is not None else ("iterations" if mode == "exp_range"
-                                                                    else "cycle")
+        self.scale_mode = (
+            scale_mode
+            if scale_fn is not None
+            else ("iterations" if mode == "exp_range" else "cycle")
+        )
         self.cycle_momentum = bool(cycle_momentum)
         if self.cycle_momentum:
             self._use_beta1 = _uses_beta1(owner, optimizer)
             self.base_momentums = _per_group(owner, "base_momentum", base_momentum, optimizer)
             self.max_momentums = _per_group(owner, "max_momentum", max_momentum, optimizer)
             if last_epoch == -1:
-                for group, low, high in zip(optimizer.param_groups, self.base_momentums, self.max_momentums):
+                for group, low, high in zip(
+                    optimizer.param_groups, self.base_momentums, self.max_momentums
+                ):
                     _set_momentum(group, high, self._use_beta1)
                     group["max_momentum"], group["base_momentum"] = high, low
         super().__init__(optimizer, last_epoch)
@@ -552,16 +604,20 @@ class CyclicLR(LRScheduler):
             return 1.0
         if self.mode == "triangular2":
             return 1 / (2.0 ** (x - 1))
-        return self.gamma ** x
+        return self.gamma**x
 
     def get_lr(self) -> list:
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         factor = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
         scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
-        lrs = [base + (top - base) * factor * scale for base, top in zip(self.base_lrs, self.max_lrs)]
+        lrs = [
+            base + (top - base) * factor * scale for base, top in zip(self.base_lrs, self.max_lrs)
+        ]
         if self.cycle_momentum:
-            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+            for group, low, high in zip(
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums
+            ):
                 _set_momentum(group, high - (high - low) * factor * scale, self._use_beta1)
         return lrs
 
