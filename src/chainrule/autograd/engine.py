@@ -29,7 +29,7 @@ class VersionCounter:
 
     def __init__(self, value: int = 0):
         self.value = value
-        self.last_op = None
+        self.last_op: str | None = None
 
 
 def version_of(tensor) -> int:
@@ -133,7 +133,7 @@ def seed_gradients(outputs: Sequence, grad_outputs, owner: str) -> list:
             f"received {len(grad_outputs)}"
         )
     seeds = []
-    for k, (out, g) in enumerate(zip(outputs, grad_outputs)):
+    for k, (out, g) in enumerate(zip(outputs, grad_outputs, strict=True)):  # lengths checked
         if not out.requires_grad:
             raise RuntimeError(
                 f"{owner}: output {k} does not require grad and has no recorded graph; "
@@ -174,7 +174,7 @@ def _backward_pass(roots, seeds, retain_graph, inputs):
     captured = None if inputs is None else {id(t): None for t in inputs}
     pending_leaves = {}  # leaves whose gradient is summed before hooks run (or captured)
     grads = {}  # tensor id → (tensor, gradient so far, whether only the engine references it)
-    for root, (grad, owned) in zip(roots, seeds):
+    for root, (grad, owned) in zip(roots, seeds, strict=True):
         _add_to(grads, root, grad, owned)
     leaf_roots = [r for r in roots if r._ctx is None]
     for leaf in leaf_roots:  # a leaf root: its own gradient is the seed
@@ -206,7 +206,10 @@ def _backward_pass(roots, seeds, retain_graph, inputs):
         input_grads = ctx.backward(grad_output)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for parent, needed, g in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
+        # a backward may return a gradient slot for an optional input that was not given
+        # (Linear's bias): the inputs decide how many are read
+        grads_in = zip(ctx.inputs, ctx.needs_input_grad, input_grads, strict=False)
+        for parent, needed, g in grads_in:
             if parent is None or not needed or g is None:
                 continue
             if anomaly and nonfinite(g):

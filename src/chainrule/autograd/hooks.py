@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections.abc import Callable
 
 __all__ = ["HooksDict", "RemovableHandle"]
 
@@ -38,6 +39,7 @@ class RemovableHandle:
 
     def __init__(self, hooks_dict: dict):
         self.id = next(_next_id)
+        self._hooks_ref: Callable[[], dict | None]
         try:
             self._hooks_ref = weakref.ref(hooks_dict)  # a HooksDict
         except TypeError:  # a plain dict cannot be weakly referenced: keep it
@@ -52,9 +54,8 @@ class RemovableHandle:
     def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> None:
         self.remove()
-        return False
 
 
 class HooksDict(dict):

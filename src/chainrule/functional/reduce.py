@@ -5,7 +5,8 @@ Each takes PyTorch's ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims`` (the s
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from ..autograd import Function
 from ..backend import xp
@@ -63,7 +64,7 @@ class _Extreme(Function):
     ``max(dim)`` does; it is not split among tied elements.
     """
 
-    pick = None  # xp.argmax or xp.argmin
+    pick: Callable[..., Any]  # xp.argmax or xp.argmin, set by the subclass
 
     def forward(self, x, axis=None, keepdims=False):
         if x.size == 0:
