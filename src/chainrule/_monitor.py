@@ -7,13 +7,10 @@ resets the count of bad steps) and *is it the best so far*. They differ only
 in how "significant" is measured and in whether the best follows every new
 extreme or only significant ones:
 
-=====================  ===========  ============  =================
-user                   delta_mode   min_delta     best follows
-=====================  ===========  ============  =================
-EarlyStopping (Keras)  'abs'        min_delta     'improvement'
-ReduceLROnPlateau      'rel'/'abs'  threshold     'improvement'
-scikit-learn tol       'abs'        tol           'any'
-=====================  ===========  ============  =================
+* EarlyStopping (Keras): absolute ``min_delta``; the best moves on improvements only.
+* ReduceLROnPlateau (PyTorch): ``threshold`` relative or absolute; the same.
+* scikit-learn's ``tol``: absolute; the best follows every new extreme, and a
+  value exactly at the margin counts as an improvement (``strict=False``).
 
 For mode 'min', ``value`` is a significant improvement on ``best`` when
 ``value < best - min_delta`` ('abs') or ``value < best · (1 - min_delta)``
@@ -62,6 +59,9 @@ class BestMonitor:
     best_follows : {'improvement', 'any'}
         Whether ``best`` moves only on a significant improvement (Keras, PyTorch)
         or to every new extreme (scikit-learn's ``best_loss_``).
+    strict : bool
+        True: a value must beat the margin strictly (Keras, PyTorch); False: a
+        value exactly at the margin also counts (scikit-learn's ``tol`` test).
 
     Attributes
     ----------
@@ -77,12 +77,14 @@ class BestMonitor:
     """
 
     def __init__(self, owner: str, mode: str = "min", min_delta: float = 0.0, delta_mode: str = "abs",
-                 baseline: float | None = None, best_follows: str = "improvement"):
+                 baseline: float | None = None, best_follows: str = "improvement",
+                 strict: bool = True):
         self.owner = owner
         self.mode = check_choice(owner, "mode", mode, ("min", "max"))
         self.min_delta = check_real(owner, "min_delta", min_delta, low=0.0)
         self.delta_mode = check_choice(owner, "delta_mode", delta_mode, ("abs", "rel"))
         self.best_follows = check_choice(owner, "best_follows", best_follows, ("improvement", "any"))
+        self.strict = bool(strict)
         self.baseline = None if baseline is None else check_real(owner, "baseline", baseline,
                                                                  allow_inf=True)
         self.reset()
@@ -107,8 +109,10 @@ class BestMonitor:
         else:
             margin = self.min_delta
         if self.mode == "min":
-            return value < reference - margin
-        return value > reference + margin
+            bound = reference - margin
+            return value < bound or (not self.strict and value == bound)
+        bound = reference + margin
+        return value > bound or (not self.strict and value == bound)
 
     def _beats_best(self, value: float) -> bool:
         if math.isnan(value):

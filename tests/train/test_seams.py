@@ -273,3 +273,22 @@ def test_train_step_hooks_see_the_batch_loss():
                         loss=F.cross_entropy, optimizer=optim.SGD(model.parameters(), lr=0.1),
                         callbacks=[Logs()], batch=3)
     assert logged == [{"loss": result.loss, "size": 8}]
+
+
+def test_early_stopping_verbose_says_when_it_stopped_and_what_it_restored(capsys):
+    X, y = blobs(8)
+    model = tiny_model()
+
+    class Scripted(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = [3.0, 1.0, 2.0, 2.5, 0.1][epoch]
+
+    stopper = EarlyStopping(patience=2, restore_best_weights=True, verbose=1)
+    fit(model, (X, y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=0.1),
+        epochs=5, callbacks=[Scripted(), stopper], verbose=0)
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "Epoch 4: early stopping (val_loss did not improve for 2 epochs; best 1 at epoch 2)",
+        "Restoring model weights from the end of the best epoch: 2.",
+    ]
+    assert stopper.restored_epoch == 1

@@ -16,16 +16,22 @@ enters through the optimizer's ``weight_decay`` on the weight matrices only.
 Each epoch the loss (or, with ``early_stopping``, the validation score) is
 compared with the best so far; after more than ``n_iter_no_change`` epochs
 without an improvement of ``tol`` training stops, or with ``solver='sgd'`` and
-``learning_rate='adaptive'`` the learning rate is divided by 5.
+``learning_rate='adaptive'`` the learning rate is divided by 5 (the count is
+kept by the shared :class:`~chainrule._monitor.BestMonitor`).
+
+Training goes through the same loop and step as :func:`chainrule.train.fit`
+(:func:`chainrule.train.loop.run_epochs` and
+:func:`chainrule.train.step.train_step`); the per-epoch bookkeeping above is
+a callback of that loop. ``solver='lbfgs'`` hands the same objective and its
+gradient to SciPy's L-BFGS-B instead.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 from typing import ClassVar
 
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -35,6 +41,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -45,16 +52,23 @@ from sklearn.utils.validation import (
 
 from .. import functional as F
 from .. import nn, optim
+from .._monitor import BestMonitor
+from .._validation import check_bool, check_choice, check_int, check_real
 from ..autograd import no_grad
 from ..backend import host as np
+from ..data.adapters import ArrayData, is_sparse
 from ..io import ModelFileError, register_estimator
 from ..tensor import Tensor
+from ..train.callbacks import Callback
+from ..train.loop import Trainer, run_epochs
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 _ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 _SOLVERS = ("lbfgs", "sgd", "adam")
 _SCHEDULES = ("constant", "invscaling", "adaptive")
+_CHUNK = 4096
+"""Rows per chunk when predicting, and when L-BFGS densifies a sparse X."""
 
 
 def _activation_module(name: str):
@@ -94,6 +108,82 @@ def _merge_duplicate_rows(X, T, w):
     return X[first[keep]], T[first[keep]], merged[keep]
 
 
+class _Objective:
+    """The mini-batch objective J of the module docstring, as the loss the training step calls.
+
+    ``targets`` is ``(T, s)``: encoded targets and sample weights. The L2
+    penalty's gradient α W / Σ s enters through the optimizer's weight_decay
+    on the weight matrices, set here for each batch; ``last_reported`` keeps
+    the batch's value of scikit-learn's ``loss_`` (computed before the update).
+    """
+
+    def __init__(self, estimator, uniform: bool):
+        self.estimator = estimator
+        self.uniform = uniform
+        self.last_reported = math.nan
+
+    def __call__(self, logits, targets):
+        est = self.estimator
+        T, w = targets
+        weight_sum = float(w.sum(dtype=np.float64))
+        est._optimizer.param_groups[0]["weight_decay"] = est.alpha / weight_sum
+        loss = est._data_loss(logits, T, None if self.uniform else w, weight_sum)
+        self.last_reported = (est._reported_loss(float(loss.data), weight_sum)
+                              + est._loss_constant(T, w, weight_sum))
+        return loss
+
+
+class _EpochBookkeeping(Callback):
+    """scikit-learn's per-epoch work, as a callback of the shared training loop.
+
+    ``loss_`` (the epoch mean of the batches' reported losses), ``loss_curve_``,
+    ``n_iter_``, ``t_``, the validation score, the ``n_iter_no_change`` count
+    (the shared :class:`~chainrule._monitor.BestMonitor`), the 'invscaling' and
+    'adaptive' learning rates, stopping, and the ConvergenceWarning.
+    """
+
+    def __init__(self, estimator, objective, n_rows, n_samples, validation, incremental):
+        self.estimator = estimator
+        self.objective = objective
+        self.n_rows = n_rows
+        self.n_samples = n_samples
+        self.validation = validation
+        self.incremental = incremental
+        self.total = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.total = 0.0
+
+    def on_batch_end(self, batch, logs=None):
+        self.total += self.objective.last_reported * logs["size"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        est = self.estimator
+        est.n_iter_ += 1
+        est.loss_ = self.total / self.n_rows
+        est.t_ += self.n_samples
+        est.loss_curve_.append(est.loss_)
+        if est.verbose:
+            print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
+        est._update_no_improvement_count(*self.validation)
+        if est.solver == "sgd" and est.learning_rate == "invscaling":
+            optim.set_lr(self.optimizer, est.learning_rate_init / (est.t_ + 1) ** est.power_t)
+        if est._no_improvement_count > est.n_iter_no_change:
+            what = "Validation score" if est.early_stopping else "Training loss"
+            msg = (f"{what} did not improve more than tol={est.tol:f} for "
+                   f"{est.n_iter_no_change} consecutive epochs.")
+            if est._trigger_stopping(msg):
+                self.stop_training = True
+                return
+            est._monitor.wait = est._no_improvement_count = 0
+        if not self.incremental and est.n_iter_ == est.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+
+
 class _BaseMLP(BaseEstimator):
     """Shared code of :class:`MLPClassifier` and :class:`MLPRegressor`; not for direct use."""
 
@@ -104,7 +194,7 @@ class _BaseMLP(BaseEstimator):
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, dropout=0.0, batch_norm=False, dtype=np.float32):
+                 max_fun=15000, dropout=0.0, batch_norm=False, dtype=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -135,36 +225,17 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------- validation
     def _check_number(self, name, low=None, high=None, *, low_open=False, high_open=False,
                       integer=False, allow_inf=False):
-        value = getattr(self, name)
-        kind = Integral if integer else Real
-        ok_type = isinstance(value, kind) and not isinstance(value, bool)
-        if allow_inf and isinstance(value, Real) and value == math.inf:
-            return value
-        if not ok_type:
-            expected = "an int" if integer else "a number"
-            raise TypeError(f"{type(self).__name__}: {name} must be {expected}, received {value!r}")
-        too_low = low is not None and (value <= low if low_open else value < low)
-        too_high = high is not None and (value >= high if high_open else value > high)
-        if too_low or too_high or (isinstance(value, Real) and math.isnan(value)):
-            left, right = "(" if low_open else "[", ")" if high_open else "]"
-            interval = f"{left}{low}, {high if high is not None else 'inf'}{right}"
-            raise ValueError(f"{type(self).__name__}: {name} must be in {interval}, received {value!r}")
-        return value
+        owner, value = type(self).__name__, getattr(self, name)
+        if integer:
+            return check_int(owner, name, value, low=low, high=high, allow_inf=allow_inf)
+        return check_real(owner, name, value, low=low, high=high, low_open=low_open,
+                          high_open=high_open, allow_inf=allow_inf)
 
     def _check_choice(self, name, options):
-        value = getattr(self, name)
-        if not isinstance(value, str) or value not in options:
-            raise ValueError(
-                f"{type(self).__name__}: {name} must be one of {', '.join(map(repr, options))}, "
-                f"received {value!r}"
-            )
-        return value
+        return check_choice(type(self).__name__, name, getattr(self, name), options)
 
     def _check_bool(self, name):
-        value = getattr(self, name)
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{type(self).__name__}: {name} must be True or False, received {value!r}")
-        return bool(value)
+        return check_bool(type(self).__name__, name, getattr(self, name))
 
     def _validate_hyperparameters(self) -> None:
         """Check every hyperparameter; raise TypeError/ValueError naming the bad one."""
@@ -201,13 +272,14 @@ class _BaseMLP(BaseEstimator):
             self._check_bool(flag)
         if not isinstance(self.verbose, (bool, Integral)):
             raise TypeError(f"{name}: verbose must be a bool or an int, received {self.verbose!r}")
-        try:
-            dtype = np.dtype(self.dtype)
-        except TypeError:
-            dtype = None
-        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise ValueError(f"{name}: dtype must be numpy.float32 or numpy.float64, received {self.dtype!r}")
-        self._dtype = dtype
+        if self.dtype is not None:
+            try:
+                dtype = np.dtype(self.dtype)
+            except TypeError:
+                dtype = None
+            if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+                raise ValueError(f"{name}: dtype must be None, numpy.float32 or numpy.float64, "
+                                 f"received {self.dtype!r}")
         if self.solver == "lbfgs" and self.dropout > 0:
             raise ValueError(
                 f"{name}: solver='lbfgs' needs a deterministic objective, so dropout must be 0, "
@@ -243,11 +315,43 @@ class _BaseMLP(BaseEstimator):
         return [m for m in self.model_ if isinstance(m, nn.Linear)]
 
     def _sync_attributes(self) -> None:
-        """coefs_[i] (n_in, n_out) and intercepts_[i] from the Linear layers (scikit-learn's layout)."""
-        linears = self._linear_layers()
-        self.coefs_ = [np.ascontiguousarray(layer.weight.data.T) for layer in linears]
-        self.intercepts_ = [layer.bias.data.copy() for layer in linears]
-        self.n_layers_ = len(linears) + 1
+        self.n_layers_ = len(self._linear_layers()) + 1
+
+    @property
+    def coefs_(self) -> list:
+        """coefs_[i] (n_in, n_out): views of the Linear weights, so writing them changes the network."""
+        if "model_" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} has no coefs_ before fit")
+        return [layer.weight.data.T for layer in self._linear_layers()]
+
+    @coefs_.setter
+    def coefs_(self, values) -> None:
+        self._write_parameters("coefs_", values, lambda layer: layer.weight.data.T)
+
+    @property
+    def intercepts_(self) -> list:
+        """intercepts_[i] (n_out,): the Linear biases themselves (writable views)."""
+        if "model_" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} has no intercepts_ before fit")
+        return [layer.bias.data for layer in self._linear_layers()]
+
+    @intercepts_.setter
+    def intercepts_(self, values) -> None:
+        self._write_parameters("intercepts_", values, lambda layer: layer.bias.data)
+
+    def _write_parameters(self, name, values, view) -> None:
+        layers = self._linear_layers() if "model_" in self.__dict__ else []
+        values = list(values)
+        if len(values) != len(layers):
+            raise ValueError(f"{type(self).__name__}: {name} needs {len(layers)} arrays (one per "
+                             f"layer of the fitted network), received {len(values)}")
+        for layer, value in zip(layers, values):
+            target = view(layer)
+            value = np.asarray(value)
+            if value.shape != target.shape:
+                raise ValueError(f"{type(self).__name__}: {name} arrays must keep their shapes "
+                                 f"{target.shape}, received {value.shape}")
+            target[...] = value
 
     def _make_optimizer(self):
         weights = [layer.weight for layer in self._linear_layers()]
@@ -256,8 +360,10 @@ class _BaseMLP(BaseEstimator):
         groups = [{"params": weights, "weight_decay": 0.0}, {"params": others, "weight_decay": 0.0}]
         if self.solver == "sgd":
             nesterov = bool(self.nesterovs_momentum) and self.momentum > 0
-            return optim.SGD(groups, lr=self.learning_rate_init, momentum=self.momentum, nesterov=nesterov)
-        return optim.Adam(groups, lr=self.learning_rate_init, betas=(self.beta_1, self.beta_2), eps=self.epsilon)
+            return optim.get_optimizer("sgd", groups, lr=self.learning_rate_init,
+                                       momentum=self.momentum, nesterov=nesterov)
+        return optim.get_optimizer("adam", groups, lr=self.learning_rate_init,
+                                   betas=(self.beta_1, self.beta_2), eps=self.epsilon)
 
     def _initialize(self, n_features: int, n_outputs: int) -> None:
         self.n_outputs_ = n_outputs
@@ -265,6 +371,7 @@ class _BaseMLP(BaseEstimator):
         self.model_ = self._build_model(n_features, n_outputs, self._rng)
         self.n_iter_ = 0
         self.t_ = 0
+        self.__dict__.pop("_monitor", None)
         if self.solver != "lbfgs":
             self.loss_curve_ = []
             self._no_improvement_count = 0
@@ -278,6 +385,14 @@ class _BaseMLP(BaseEstimator):
                 self.best_validation_score_ = None
         self._sync_attributes()
 
+    def _network_dtype(self, X, first_pass: bool):
+        """The float dtype to train in: the network's, ``dtype=``, or the input's (float32 stays)."""
+        if not first_pass:
+            return self.model_[0].weight.dtype
+        if self.dtype is not None:
+            return np.dtype(self.dtype)
+        return np.dtype(np.float32) if X.dtype == np.float32 else np.dtype(np.float64)
+
     # ------------------------------------------------------------------- loss
     def _data_loss(self, logits, targets, weights, weight_sum):
         """The weighted data term of J as a Tensor (see the module docstring)."""
@@ -289,10 +404,27 @@ class _BaseMLP(BaseEstimator):
         if kind == "logistic":
             w = None if weights is None else weights.reshape(-1, 1)
             return F.binary_cross_entropy_with_logits(logits, targets, weight=w, reduction="sum") / weight_sum
+        if kind == "exp":  # half Poisson deviance with a log link, up to a constant: e^z − y z
+            deviance = logits.exp() - logits * Tensor(targets)
+            if weights is not None:
+                deviance = deviance * weights.reshape(-1, 1)
+            return deviance.sum() / weight_sum
         squared = F.mse_loss(logits, targets, reduction="none")
         if weights is not None:
             squared = squared * weights.reshape(-1, 1)
         return squared.sum() * (0.5 / weight_sum)
+
+    def _loss_constant(self, targets, weights, weight_sum) -> float:
+        """The part of scikit-learn's reported loss with no gradient (Poisson: y log y − y)."""
+        if self.out_activation_ != "exp":
+            return 0.0
+        from scipy.special import xlogy
+
+        T = np.asarray(targets, dtype=np.float64)
+        term = (xlogy(T, T) - T).sum(axis=1)
+        if weights is not None:
+            term = term * weights
+        return float(term.sum() / weight_sum)
 
     def _reported_loss(self, data_loss: float, weight_sum: float) -> float:
         """scikit-learn's ``loss_``: data term (per output for regression) + (α/2) Σ‖W‖² / Σ s."""
@@ -302,31 +434,27 @@ class _BaseMLP(BaseEstimator):
                       for layer in self._linear_layers())
         return data_loss + 0.5 * self.alpha * squares / weight_sum
 
-    def _step(self, X, T, w, uniform):
-        """One gradient step on a batch; returns the batch's reported loss."""
-        weight_sum = float(X.shape[0]) if w is None else float(w.sum(dtype=np.float64))
-        self._optimizer.param_groups[0]["weight_decay"] = self.alpha / weight_sum
-        self._optimizer.zero_grad()
-        logits = self.model_(X)
-        loss = self._data_loss(logits, T, None if uniform else w, weight_sum)
-        value = self._reported_loss(float(loss.data), weight_sum)
-        loss.backward()
-        self._optimizer.step()
-        return value
-
     # --------------------------------------------------------------- training
+    def _check_weights(self, sample_weight, X):
+        if sample_weight is None:
+            return None
+        name = type(self).__name__
+        try:
+            return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True,
+                                        copy=True)
+        except ValueError as error:
+            raise ValueError(f"{name}: sample_weight must be non-negative with at least one "
+                             f"positive value and one weight per sample ({error})") from None
+
     def _fit(self, X, y, sample_weight=None, incremental=False):
         self._validate_hyperparameters()
-        if incremental and self.solver == "lbfgs":
-            raise ValueError(f"{type(self).__name__}: partial_fit needs solver='sgd' or 'adam', "
-                             "received solver='lbfgs'")
         if incremental and self.early_stopping:
             raise ValueError(f"{type(self).__name__}: partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-            sample_weight = sample_weight.copy()
+        self._dtype = self._network_dtype(X, first_pass)
+        X = X.astype(self._dtype, copy=False)
+        sample_weight = self._check_weights(sample_weight, X)
         T = self._encode_targets(y)
         sample_weight = self._apply_class_weight(y, sample_weight, incremental)
         n_outputs = self._n_outputs_for(T)
@@ -363,6 +491,20 @@ class _BaseMLP(BaseEstimator):
             bounds[-2:] = [(bounds[-2][0], n)]  # batch statistics need two samples
         return bounds
 
+    def _get_monitor(self) -> BestMonitor:
+        """The n_iter_no_change tracker: the validation score (early_stopping) or the training loss."""
+        mode = "max" if self.early_stopping else "min"
+        monitor = self.__dict__.get("_monitor")
+        if monitor is None or monitor.mode != mode:
+            best = self.best_validation_score_ if self.early_stopping else self.best_loss_
+            monitor = BestMonitor(type(self).__name__, mode, best_follows="any", strict=False)
+            if best is not None:
+                monitor.best = float(best)
+            monitor.wait = int(getattr(self, "_no_improvement_count", 0))
+            self._monitor = monitor
+        monitor.min_delta = float(self.tol)
+        return monitor
+
     def _fit_stochastic(self, X, y, T, sample_weight, incremental):
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer()
@@ -381,52 +523,24 @@ class _BaseMLP(BaseEstimator):
                              f"received {n_samples}")
         weights = np.ones(n_samples) if sample_weight is None else sample_weight
         full_batch = batch_size >= n_samples
-        if full_batch and self.dropout == 0 and not self.batch_norm:
+        if full_batch and self.dropout == 0 and not self.batch_norm and not is_sparse(X):
             # one batch: J depends only on the weighted set of rows, so merge repeats exactly
             X, T, weights = _merge_duplicate_rows(X, T, weights)
             batch_size = X.shape[0]
         uniform = bool(np.all(weights == weights[0])) if weights.size else True
-        w = weights.astype(self._dtype)
-        bounds = self._batch_bounds(X.shape[0], batch_size)
-        shuffle = self.shuffle and not full_batch
-        for _ in range(self.max_iter) if not incremental else range(1):
-            order = self._rng.permutation(X.shape[0]) if shuffle else None
-            total = 0.0
-            for start, stop in bounds:
-                if order is None:
-                    xb, tb, wb = X[start:stop], T[start:stop], w[start:stop]
-                else:
-                    idx = order[start:stop]
-                    xb, tb, wb = X[idx], T[idx], w[idx]
-                total += self._step(xb, tb, wb, uniform) * (stop - start)
-            self.n_iter_ += 1
-            self.loss_ = total / X.shape[0]
-            self.t_ += n_samples
-            self.loss_curve_.append(self.loss_)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-            self._update_no_improvement_count(X_val, y_val, w_val)
-            if self.solver == "sgd" and self.learning_rate == "invscaling":
-                self._set_lr(self.learning_rate_init / (self.t_ + 1) ** self.power_t)
-            if self._no_improvement_count > self.n_iter_no_change:
-                what = "Validation score" if self.early_stopping else "Training loss"
-                msg = (f"{what} did not improve more than tol={self.tol:f} for "
-                       f"{self.n_iter_no_change} consecutive epochs.")
-                if self._trigger_stopping(msg):
-                    break
-                self._no_improvement_count = 0
-            if not incremental and self.n_iter_ == self.max_iter:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                    "optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                )
+        data = ArrayData(X, T, "X", weights=weights.astype(self._dtype))
+        data.bounds = self._batch_bounds(X.shape[0], batch_size)
+        objective = _Objective(self, uniform)
+        if not incremental:
+            self.n_iter_ = 0  # n_iter_ counts this fit call's epochs (also with warm_start)
+        epochs = _EpochBookkeeping(self, objective, len(data), n_samples, (X_val, y_val, w_val),
+                                   incremental)
+        trainer = Trainer(self.model_, self._optimizer, objective, 1 if incremental else self.max_iter,
+                          self._rng, callbacks=[epochs])
+        run_epochs(trainer, data, batch_size=batch_size, shuffle=self.shuffle and not full_batch,
+                   dtype=self._dtype)
         if self.early_stopping and self._best_state is not None:
             self.model_.load_state_dict(self._best_state)
-
-    def _set_lr(self, lr: float) -> None:
-        for group in self._optimizer.param_groups:
-            group["lr"] = lr
 
     def _trigger_stopping(self, msg: str) -> bool:
         """Stop (True), or with sgd + 'adaptive' divide the learning rate by 5 (False)."""
@@ -434,12 +548,12 @@ class _BaseMLP(BaseEstimator):
             if self.verbose:
                 print(msg + " Stopping.")
             return True
-        lr = self._optimizer.param_groups[0]["lr"]
+        lr = optim.get_lr(self._optimizer)
         if lr <= 1e-6:
             if self.verbose:
                 print(msg + " Learning rate too small. Stopping.")
             return True
-        self._set_lr(lr / 5.0)
+        optim.set_lr(self._optimizer, lr / 5.0)
         if self.verbose:
             print(msg + f" Setting learning rate to {lr / 5.0:f}")
         return False
@@ -458,24 +572,20 @@ class _BaseMLP(BaseEstimator):
         return X_train, X_val, y_train, y_val, T_train, w_train, w_val
 
     def _update_no_improvement_count(self, X_val, y_val, w_val):
+        monitor = self._get_monitor()
         if self.early_stopping:
             score = self._validation_score(X_val, y_val, w_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
+            monitor.update(score)
+            if monitor.is_new_best:
                 self._best_state = {k: v.copy() for k, v in self.model_.state_dict().items()}
+            self.best_validation_score_ = monitor.best
         else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+            monitor.update(self.loss_curve_[-1])
+            self.best_loss_ = monitor.best
+        self._no_improvement_count = monitor.wait
 
     def _validation_score(self, X, y, w):
         self.model_.eval()
@@ -488,7 +598,10 @@ class _BaseMLP(BaseEstimator):
         return float(self._score_function(y, pred, sample_weight=w))
 
     def _fit_lbfgs(self, X, T, sample_weight):
-        """Full-batch L-BFGS-B (scipy) on the flattened parameters; the same objective J."""
+        """Full-batch L-BFGS-B (scipy) on the flattened parameters; the same objective J.
+
+        Sparse X is densified in chunks of rows; their gradients add up to the full-batch one.
+        """
         from scipy.optimize import minimize
 
         params = list(self.model_.parameters())
@@ -500,13 +613,27 @@ class _BaseMLP(BaseEstimator):
         linears = self._linear_layers()
         self._optimizer = None
 
+        def data_term(backward: bool) -> float:
+            if not is_sparse(X):
+                loss = self._data_loss(self.model_(X), T, None if uniform else w, weight_sum)
+                if backward:
+                    loss.backward()
+                return float(loss.data)
+            total = 0.0
+            ones = np.ones(X.shape[0], dtype=self._dtype) if w is None else w
+            for a in range(0, X.shape[0], _CHUNK):
+                rows = Tensor(X[a:a + _CHUNK].toarray(), dtype=self._dtype)
+                loss = self._data_loss(self.model_(rows), T[a:a + _CHUNK], ones[a:a + _CHUNK], weight_sum)
+                if backward:
+                    loss.backward()
+                total += float(loss.data)
+            return total
+
         def objective(theta):
             for p, a, b in zip(params, offsets[:-1], offsets[1:]):
-                p.data = theta[a:b].reshape(p.data.shape).astype(self._dtype)
+                p.data[...] = theta[a:b].reshape(p.data.shape)
                 p.grad = None
-            loss = self._data_loss(self.model_(X), T, None if uniform else w, weight_sum)
-            loss.backward()
-            value = float(loss.data)
+            value = data_term(backward=True)
             for layer in linears:
                 W = layer.weight
                 value += 0.5 * self.alpha * float(np.dot(W.data.ravel(), W.data.ravel())) / weight_sum
@@ -529,26 +656,38 @@ class _BaseMLP(BaseEstimator):
                 ConvergenceWarning,
             )
         with no_grad():
-            data = float(self._data_loss(self.model_(X), T, None if uniform else w, weight_sum).data)
-        self.loss_ = self._reported_loss(data, weight_sum)
+            data = data_term(backward=False)
+        self.loss_ = self._reported_loss(data, weight_sum) + self._loss_constant(T, w, weight_sum)
         self.t_ += X.shape[0]
 
     # -------------------------------------------------------------- inference
     def _logits(self, X):
-        """The network's output before the output activation, computed in float64.
+        """The network's output before the output activation, in the network's dtype.
 
-        A float64 copy of ``model_`` in evaluation mode (dropout off, batch norm
-        with its running statistics) runs the forward pass, so each row's
-        prediction does not depend (to float32 rounding) on which other rows
-        share its batch.
+        Computed under no_grad with the network in evaluation mode (dropout off,
+        batch norm with its running statistics), in chunks of rows (a sparse X
+        is densified one chunk at a time).
         """
-        model = copy.deepcopy(self.model_).double().eval()
-        with no_grad():
-            return model(Tensor(np.asarray(X), dtype=np.float64)).data
+        dtype = self.model_[0].weight.dtype
+        was_training = self.model_.training
+        self.model_.eval()
+        outputs = []
+        try:
+            with no_grad():
+                for a in range(0, X.shape[0], _CHUNK):
+                    rows = X[a:a + _CHUNK]
+                    rows = rows.toarray() if is_sparse(rows) else np.asarray(rows)
+                    outputs.append(self.model_(Tensor(rows.astype(dtype, copy=False), dtype=dtype)).data)
+        finally:
+            self.model_.train(was_training)
+        if not outputs:
+            return np.zeros((0, self.n_outputs_), dtype=dtype)
+        return np.concatenate(outputs)
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return validate_data(self, X, reset=False, dtype=(np.float64, np.float32),
+                             accept_sparse=("csr", "csc"))
 
     # ------------------------------------------------------------- save/load
     def save(self, path) -> str:
@@ -565,7 +704,7 @@ class _BaseMLP(BaseEstimator):
 
         check_is_fitted(self)
         params = self.get_params()
-        params["dtype"] = np.dtype(params["dtype"]).name
+        params["dtype"] = None if params["dtype"] is None else np.dtype(params["dtype"]).name
         if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
             params["random_state"] = None
         if params.get("class_weight") is not None and isinstance(params["class_weight"], dict):
@@ -601,7 +740,7 @@ class _BaseMLP(BaseEstimator):
     }
     """The fitted attributes ``estimator.json`` may hold, and their kinds (see :func:`chainrule.io.check_fields`)."""
     _REQUIRED_FITTED = ("n_features_in_", "n_outputs_", "n_iter_", "t_", "loss_", "out_activation_")
-    _OUT_ACTIVATIONS = ("identity",)
+    _OUT_ACTIVATIONS = ("identity", "exp")
 
     @classmethod
     def load(cls, path):
@@ -634,7 +773,7 @@ class _BaseMLP(BaseEstimator):
                                  f"which are not {cls.__name__} parameters")
         params = dict(params)
         try:
-            if "dtype" in params:
+            if params.get("dtype") is not None:
                 params["dtype"] = np.dtype(params["dtype"]).type
             if isinstance(params.get("hidden_layer_sizes"), list):
                 params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
@@ -681,7 +820,16 @@ class _BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.input_tags.sparse = True
         return tags
+
+
+def _stochastic_solver(estimator) -> bool:
+    """partial_fit exists only for 'sgd' and 'adam' (``hasattr`` is False for lbfgs, as scikit-learn)."""
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
+                             f"{estimator.solver} is not stochastic.")
+    return True
 
 
 def _json_scalar(value):
@@ -704,8 +852,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     class_weight : dict, 'balanced' or None
         Weights per class multiplied into ``sample_weight`` (not for multilabel targets).
         'balanced' uses n_samples / (n_classes · bincount(y)).
-    dtype : numpy.float32 (default) or numpy.float64
-        The precision of the network and of training.
+    dtype : None (default), numpy.float32 or numpy.float64
+        The precision of the network, of training and of the predictions.
+        None follows the input, as scikit-learn: float32 X trains a float32
+        network, any other X (float64, integers) a float64 one. Later
+        ``partial_fit`` / warm-start calls cast X to the network's dtype.
+
+    Sparse X (SciPy CSR or CSC) is accepted; it is densified one mini-batch
+    (or, for predictions and L-BFGS, one chunk of rows) at a time, never whole.
+    ``coefs_`` and ``intercepts_`` are views of the network's parameters:
+    writing into them (or assigning new lists of the same shapes) changes
+    the predictions. ``partial_fit`` exists only for the 'sgd' and 'adam'
+    solvers. ``sample_weight`` must be non-negative with a positive sum; a
+    ``class_weight`` dict may only name labels of y.
 
     Objective (per mini-batch, s the sample weights): the weighted mean of
     the cross-entropy of softmax outputs (multiclass) or the summed logistic
@@ -742,7 +901,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, dropout=0.0, batch_norm=False, class_weight=None, dtype=np.float32):
+                 max_fun=15000, dropout=0.0, batch_norm=False, class_weight=None, dtype=None):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver, alpha=alpha,
             batch_size=batch_size, learning_rate=learning_rate, learning_rate_init=learning_rate_init,
@@ -764,8 +923,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset)
-        X = np.asarray(X, dtype=self._dtype)
+        X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset,
+                             accept_sparse=("csr", "csc"))
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -814,6 +973,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             per_class = dict(zip(present.tolist(), weights))
         elif isinstance(self.class_weight, dict):
             per_class = self.class_weight
+            unknown = [key for key in per_class if key not in set(self.classes_.tolist())]
+            if unknown:
+                raise ValueError(f"MLPClassifier: class_weight has keys {unknown} that are not among "
+                                 f"the labels {self.classes_.tolist()}; use the labels of y as keys")
         else:
             raise TypeError(f"MLPClassifier: class_weight must be 'balanced', a dict or None, "
                             f"received {self.class_weight!r}")
@@ -827,7 +990,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._label_binarizer.inverse_transform(proba)
 
     def _proba_from_logits(self, logits):
-        z = logits.astype(np.float64)
+        z = logits
         if self.out_activation_ == "softmax":
             z = z - z.max(axis=1, keepdims=True)
             e = np.exp(z)
@@ -842,6 +1005,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
+    @available_if(_stochastic_solver)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y), keeping the network and optimizer state between calls.
 
@@ -884,7 +1048,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_log_proba(self, X):
         """log of :meth:`predict_proba`, computed stably from the logits."""
         X = self._validate_X_predict(X)
-        z = self._logits(X).astype(np.float64)
+        z = self._logits(X)
         if self.out_activation_ == "softmax":
             z = z - z.max(axis=1, keepdims=True)
             return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -944,19 +1108,28 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor, scikit-learn's ``MLPRegressor`` on chainrule.
 
     The parameters are scikit-learn's with the same names and defaults (see
-    ``sklearn.neural_network.MLPRegressor``; ``loss`` accepts only
-    'squared_error'), plus ``dropout``, ``batch_norm`` and ``dtype`` as in
-    :class:`MLPClassifier`. The output layer is linear ('identity') and the
-    objective per mini-batch is ½ Σ_i s_i ‖y_i − f(x_i)‖² / Σ s + (α/2) Σ‖W‖² / Σ s;
-    ``loss_`` divides the data term by the number of outputs, as scikit-learn's
-    ``squared_loss``. Multi-output y (n_samples, n_outputs) is supported.
+    ``sklearn.neural_network.MLPRegressor``), plus ``dropout``, ``batch_norm``
+    and ``dtype`` as in :class:`MLPClassifier` (the dtype, sparse-input and
+    ``coefs_`` notes there hold here too). Multi-output y (n_samples,
+    n_outputs) is supported.
+
+    loss : {'squared_error', 'poisson'}, default 'squared_error'
+        'squared_error': a linear ('identity') output and the objective per
+        mini-batch ½ Σ_i s_i ‖y_i − f(x_i)‖² / Σ s + (α/2) Σ‖W‖² / Σ s;
+        ``loss_`` divides the data term by the number of outputs, as
+        scikit-learn's ``squared_loss``. 'poisson' (y ≥ 0): an exponential
+        output (``out_activation_ = 'exp'``, a log link) and half the Poisson
+        deviance, Σ_i s_i Σ_o (e^z − y z) / Σ s plus the constant y log y − y
+        in ``loss_``, as scikit-learn 1.7.
 
     Examples
     --------
     >>> import numpy as np
     >>> from chainrule.estimators import MLPRegressor
     >>> X = np.linspace(-1, 1, 50).reshape(-1, 1)
-    >>> reg = MLPRegressor((16,), max_iter=50, random_state=0).fit(X, X.ravel())  # doctest: +SKIP
+    >>> reg = MLPRegressor(hidden_layer_sizes=(16,), max_iter=300, random_state=0)
+    >>> reg.fit(X, X.ravel()).predict(X[:3]).shape
+    (3,)
     """
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
@@ -964,7 +1137,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, dropout=0.0, batch_norm=False, dtype=np.float32):
+                 max_fun=15000, dropout=0.0, batch_norm=False, dtype=None):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver, alpha=alpha,
             batch_size=batch_size, learning_rate=learning_rate, learning_rate_init=learning_rate_init,
@@ -981,19 +1154,20 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validate_hyperparameters(self) -> None:
         super()._validate_hyperparameters()
-        if self.loss != "squared_error":
-            raise ValueError(f"MLPRegressor: loss must be 'squared_error', received {self.loss!r}")
+        check_choice("MLPRegressor", "loss", self.loss, ("squared_error", "poisson"))
 
     def _is_classifier(self) -> bool:
         return False
 
     def _out_activation(self) -> str:
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=(np.float64, np.float32),
-                             reset=reset)
-        X = np.asarray(X, dtype=self._dtype)
+                             reset=reset, accept_sparse=("csr", "csc"))
+        if self.loss == "poisson" and np.min(y) < 0:
+            raise ValueError(f"MLPRegressor: loss='poisson' needs targets y >= 0, received a minimum "
+                             f"of {np.min(y)}; use loss='squared_error' for signed targets")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         return X, y
@@ -1008,13 +1182,16 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return sample_weight
 
     def _predict_array(self, X):
-        out = self._logits(X).astype(np.float64)
+        out = self._logits(X)
+        if self.out_activation_ == "exp":
+            out = np.exp(out)
         return out.ravel() if out.shape[1] == 1 else out
 
     def fit(self, X, y, sample_weight=None):
         """Fit the network to X (n_samples, n_features) and targets y (n_samples,) or (n_samples, n_outputs)."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
+    @available_if(_stochastic_solver)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), keeping the network and optimizer state between calls."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
