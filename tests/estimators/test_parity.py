@@ -19,6 +19,9 @@ from sklearn.preprocessing import StandardScaler
 import chainrule.train.loop as loop
 from chainrule.estimators import MLPClassifier, MLPRegressor
 
+# short fits on purpose: the ConvergenceWarning they cause is expected (pytest.warns still sees it)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 def blobs(n=90, centers=3, seed=0):
     X, y = make_blobs(n_samples=n, centers=centers, n_features=4, random_state=seed)
