@@ -70,7 +70,7 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, group: dict) -> None:
-        Adam._validate(self, group)
+        Adam._validate(self, group)  # type: ignore[arg-type]  # the same lr, betas, eps checks
         check_number("NAdam", "momentum_decay", group["momentum_decay"])
 
     def _update(self, param, grad, state, group) -> None:
