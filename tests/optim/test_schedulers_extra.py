@@ -162,7 +162,7 @@ def test_schedule_matches_torch(name, kwargs, opt_name, opt_kwargs):
     momentum_key = "betas" if opt_name == "Adam" else "momentum"
     for _ in range(20):
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
-        for g_ours, g_theirs in zip(ours_opt.param_groups, theirs_opt.param_groups):
+        for g_ours, g_theirs in zip(ours_opt.param_groups, theirs_opt.param_groups, strict=True):
             if momentum_key in g_theirs:
                 assert np.allclose(g_ours[momentum_key], g_theirs[momentum_key], rtol=1e-12)
         ours_opt.step()

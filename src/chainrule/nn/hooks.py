@@ -93,11 +93,11 @@ class PackInputs(Function):
         record = self.record
         pieces = _split(g, self.shapes)
         grad_input = [None] * record.n_args
-        for slot, piece in zip(record.input_slots, pieces):
+        for slot, piece in zip(record.input_slots, pieces, strict=True):
             grad_input[slot] = piece
         grad_input = record.fire(tuple(grad_input))
         out = []
-        for slot, piece in zip(record.input_slots, pieces):
+        for slot, piece in zip(record.input_slots, pieces, strict=True):
             replaced = grad_input[slot]
             out.append(
                 xp.zeros_like(piece)
@@ -119,7 +119,7 @@ class PackOutputs(Function):
     def backward(self, g):
         pieces = _split(g, self.shapes)
         grad_output = [None] * self.n_outputs
-        for slot, piece in zip(self.output_slots, pieces):
+        for slot, piece in zip(self.output_slots, pieces, strict=True):
             grad_output[slot] = piece
         self.record.grad_output = tuple(grad_output)
         if not self.record.input_slots:
@@ -161,7 +161,7 @@ def _wrap_inputs(module, args):
         return args, record
     unpacked = _repack(PackInputs, [args[i] for i in slots], record=record)
     args = list(args)
-    for slot, tensor in zip(slots, unpacked):
+    for slot, tensor in zip(slots, unpacked, strict=True):
         args[slot] = tensor
     return tuple(args), record
 
@@ -179,7 +179,7 @@ def _wrap_outputs(record, output):
         n_outputs=len(outputs),
     )
     outputs = list(outputs)
-    for slot, tensor in zip(slots, unpacked):
+    for slot, tensor in zip(slots, unpacked, strict=True):
         outputs[slot] = tensor
     return tuple(outputs) if isinstance(output, tuple) else outputs[0]
 

@@ -300,7 +300,7 @@ class LBFGS(Optimizer):
                     self._add(step, d)
                     value = self._evaluate(closure)
                     grad = self._flat_grad()
-                    for p, saved in zip(self._params, start):
+                    for p, saved in zip(self._params, start, strict=True):
                         p.data[...] = saved
                     return value, grad
 

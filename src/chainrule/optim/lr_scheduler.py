@@ -358,7 +358,10 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
-        return [base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
+        return [
+            base * f(self.last_epoch)
+            for base, f in zip(self.base_lrs, self.lr_lambdas, strict=True)
+        ]
 
     def state_dict(self) -> dict:
         """As the base class, without the functions (PyTorch does the same)."""
@@ -471,7 +474,7 @@ class OneCycleLR(LRScheduler):
             ]
         max_lrs = _per_group(owner, "max_lr", max_lr, optimizer)
         if last_epoch == -1:
-            for group, top in zip(optimizer.param_groups, max_lrs):
+            for group, top in zip(optimizer.param_groups, max_lrs, strict=True):
                 group["initial_lr"] = top / div_factor
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div_factor
@@ -482,6 +485,7 @@ class OneCycleLR(LRScheduler):
                     optimizer.param_groups,
                     _per_group(owner, "base_momentum", base_momentum, optimizer),
                     _per_group(owner, "max_momentum", max_momentum, optimizer),
+                    strict=False,
                 ):
                     _set_momentum(group, high, self._use_beta1)
                     group["max_momentum"], group["base_momentum"] = high, low
@@ -559,7 +563,7 @@ class CyclicLR(LRScheduler):
         _check_optimizer(owner, optimizer)
         base_lrs = _per_group(owner, "base_lr", base_lr, optimizer)
         if last_epoch == -1:
-            for group, lr in zip(optimizer.param_groups, base_lrs):
+            for group, lr in zip(optimizer.param_groups, base_lrs, strict=True):
                 group["lr"] = lr
         self.max_lrs = _per_group(owner, "max_lr", max_lr, optimizer)
         up = _check_int(owner, "step_size_up", step_size_up, 1)
@@ -590,7 +594,7 @@ class CyclicLR(LRScheduler):
             self.max_momentums = _per_group(owner, "max_momentum", max_momentum, optimizer)
             if last_epoch == -1:
                 for group, low, high in zip(
-                    optimizer.param_groups, self.base_momentums, self.max_momentums
+                    optimizer.param_groups, self.base_momentums, self.max_momentums, strict=False
                 ):
                     _set_momentum(group, high, self._use_beta1)
                     group["max_momentum"], group["base_momentum"] = high, low
@@ -612,11 +616,12 @@ class CyclicLR(LRScheduler):
         factor = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
         scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
         lrs = [
-            base + (top - base) * factor * scale for base, top in zip(self.base_lrs, self.max_lrs)
+            base + (top - base) * factor * scale
+            for base, top in zip(self.base_lrs, self.max_lrs, strict=True)
         ]
         if self.cycle_momentum:
             for group, low, high in zip(
-                self.optimizer.param_groups, self.base_momentums, self.max_momentums
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums, strict=False
             ):
                 _set_momentum(group, high - (high - low) * factor * scale, self._use_beta1)
         return lrs
