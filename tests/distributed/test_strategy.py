@@ -200,3 +200,23 @@ def test_a_nan_loss_on_one_rank_stops_every_rank_at_the_same_batch():
         return guard.terminated_batch, len(history.epoch)
 
     assert run_ranks(2, rank) == [(1, 1), (1, 1)]
+
+
+def test_a_rank_with_an_empty_shard_takes_part_without_changing_anything():
+    """A last batch of 2 samples on 3 ranks: rank 2 runs a placeholder; weights as 1 process."""
+    from chainrule.train import fit
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(10, 3)), rng.integers(0, 2, size=10)
+
+    def train(strategy=None):
+        model = nn.Sequential(mlp(0), nn.BatchNorm1d(2, dtype=np.float64))
+        fit(model, (X, y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=2, batch_size=4, shuffle=False, verbose=0, strategy=strategy)  # 4, 4, 2
+        return [v.copy() for v in model.state_dict().values()]
+
+    results = run_ranks(3, lambda comm: train(DataParallel(comm)))
+    for got, expected in zip(results[2], train(), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    for got, other in zip(results[0], results[2], strict=True):
+        np.testing.assert_array_equal(got, other)

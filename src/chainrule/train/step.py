@@ -55,15 +55,16 @@ class StepResult(NamedTuple):
 
 
 def _empty_shard_pass(model, inputs):
-    """Forward and a zero loss on one zero row, for a process whose shard of the batch is empty.
+    """Forward and a zero loss on two zero rows, for a process whose shard of the batch is empty.
 
     A global batch smaller than the number of processes leaves some with no
     samples; they still run the model (whose SyncBatchNorm layers, told by the
     strategy, add nothing to the statistics) and backward, so they join the
     other processes' collectives instead of leaving them waiting, and the
-    zero loss adds nothing to any gradient.
+    zero loss adds nothing to any gradient. Two rows, not one, so that a
+    per-process BatchNorm in training mode has the two values it needs.
     """
-    row = xp.zeros((1,) + tuple(inputs.shape[1:]), dtype=inputs.dtype)
+    row = xp.zeros((2,) + tuple(inputs.shape[1:]), dtype=inputs.dtype)
     output = model(Tensor(row))
     return output, output.sum() * 0.0
 
