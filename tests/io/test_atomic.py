@@ -12,6 +12,9 @@ import chainrule as cr
 from chainrule import io, nn
 from chainrule.io import atomic
 
+# Estimators here fit for a few epochs on purpose: their ConvergenceWarning is expected.
+pytestmark = pytest.mark.filterwarnings("ignore:Stochastic Optimizer. Maximum iterations")
+
 
 def weights_of(model):
     return {k: np.asarray(v).copy() for k, v in model.state_dict().items()}

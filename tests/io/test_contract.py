@@ -21,6 +21,9 @@ from chainrule import io, nn, optim
 from chainrule.io import ModelFileError
 from chainrule.train import fit
 
+# Estimators here fit for a few epochs on purpose: their ConvergenceWarning is expected.
+pytestmark = pytest.mark.filterwarnings("ignore:Stochastic Optimizer. Maximum iterations")
+
 LITTLE_MEMORY = 2 * 1024 * 1024
 """Peak bytes traced while refusing a tiny file (the refused layers would need hundreds of MB)."""
 

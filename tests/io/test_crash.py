@@ -24,7 +24,11 @@ SCRIPT = Path(save_loop.__file__)
 MAX_DELAY = 0.3
 """Seconds after the child is ready within which it is killed (many saves fit in it)."""
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)"),
+    # the estimators saved here fit for one epoch on purpose: their ConvergenceWarning is expected
+    pytest.mark.filterwarnings("ignore:Stochastic Optimizer. Maximum iterations"),
+]
 
 
 def target(tmp_path, kind) -> str:

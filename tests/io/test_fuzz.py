@@ -25,6 +25,9 @@ import chainrule as cr  # noqa: E402
 from chainrule import io, optim  # noqa: E402
 from chainrule.io import ModelFileError  # noqa: E402
 
+# Estimators here fit for a few epochs on purpose: their ConvergenceWarning is expected.
+pytestmark = pytest.mark.filterwarnings("ignore:Stochastic Optimizer. Maximum iterations")
+
 MEMORY_BUDGET = 32 * 1024 * 1024
 """Peak traced bytes one load of a mutated file may use (the valid files are a few kB)."""
 
