@@ -76,17 +76,27 @@ class BestMonitor:
         Updates so far.
     """
 
-    def __init__(self, owner: str, mode: str = "min", min_delta: float = 0.0, delta_mode: str = "abs",
-                 baseline: float | None = None, best_follows: str = "improvement",
-                 strict: bool = True):
+    def __init__(
+        self,
+        owner: str,
+        mode: str = "min",
+        min_delta: float = 0.0,
+        delta_mode: str = "abs",
+        baseline: float | None = None,
+        best_follows: str = "improvement",
+        strict: bool = True,
+    ):
         self.owner = owner
         self.mode = check_choice(owner, "mode", mode, ("min", "max"))
         self.min_delta = check_real(owner, "min_delta", min_delta, low=0.0)
         self.delta_mode = check_choice(owner, "delta_mode", delta_mode, ("abs", "rel"))
-        self.best_follows = check_choice(owner, "best_follows", best_follows, ("improvement", "any"))
+        self.best_follows = check_choice(
+            owner, "best_follows", best_follows, ("improvement", "any")
+        )
         self.strict = bool(strict)
-        self.baseline = None if baseline is None else check_real(owner, "baseline", baseline,
-                                                                 allow_inf=True)
+        self.baseline = (
+            None if baseline is None else check_real(owner, "baseline", baseline, allow_inf=True)
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -124,7 +134,9 @@ class BestMonitor:
         value = float(value)
         improved = self.is_improvement(value)
         self.wait = 0 if improved else self.wait + 1
-        self.is_new_best = improved if self.best_follows == "improvement" else self._beats_best(value)
+        self.is_new_best = (
+            improved if self.best_follows == "improvement" else self._beats_best(value)
+        )
         if self.is_new_best:
             self.best = value
             self.best_step = self.steps
@@ -133,7 +145,12 @@ class BestMonitor:
 
     def state_dict(self) -> dict:
         """JSON-able state (for checkpoints)."""
-        return {"best": self.best, "best_step": self.best_step, "wait": self.wait, "steps": self.steps}
+        return {
+            "best": self.best,
+            "best_step": self.best_step,
+            "wait": self.wait,
+            "steps": self.steps,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.best = float(state.get("best", self.best))

@@ -54,7 +54,9 @@ def regression_data(n=80, outputs=2, seed=0):
 
 
 # ---------------------------------------------------------------- layouts
-@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel", "regression", "regression2"])
+@pytest.mark.parametrize(
+    "task", ["binary", "multiclass", "multilabel", "regression", "regression2"]
+)
 def test_fitted_layout_matches_sklearn(task):
     if task in ("binary", "multiclass"):
         X, y = blobs(centers=2 if task == "binary" else 3)
@@ -64,7 +66,22 @@ def test_fitted_layout_matches_sklearn(task):
         ours, theirs = MLPClassifier((7, 5), max_iter=3), SkMLPClassifier((7, 5), max_iter=3)
     else:
         X, y = regression_data(outputs=1 if task == "regression" else 2)
-        ours, theirs = MLPRegressor(hidden_layer_sizes=(7, 5,), max_iter=3), SkMLPRegressor(hidden_layer_sizes=(7, 5,), max_iter=3)
+        ours, theirs = (
+            MLPRegressor(
+                hidden_layer_sizes=(
+                    7,
+                    5,
+                ),
+                max_iter=3,
+            ),
+            SkMLPRegressor(
+                hidden_layer_sizes=(
+                    7,
+                    5,
+                ),
+                max_iter=3,
+            ),
+        )
     ours.fit(X, y)
     theirs.fit(X, y)
     assert [c.shape for c in ours.coefs_] == [c.shape for c in theirs.coefs_]
@@ -84,8 +101,13 @@ def test_fitted_layout_matches_sklearn(task):
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_same_solver_reaches_similar_accuracy_as_sklearn(digits, solver):
     X, y, X_test, y_test = digits
-    params = {"hidden_layer_sizes": (32,), "solver": solver, "max_iter": 40, "random_state": 0,
-                  "learning_rate_init": 0.01 if solver == "sgd" else 0.001}
+    params = {
+        "hidden_layer_sizes": (32,),
+        "solver": solver,
+        "max_iter": 40,
+        "random_state": 0,
+        "learning_rate_init": 0.01 if solver == "sgd" else 0.001,
+    }
     ours = MLPClassifier(**params).fit(X, y).score(X_test, y_test)
     theirs = SkMLPClassifier(**params).fit(X, y).score(X_test, y_test)
     assert ours > 0.85
@@ -103,7 +125,7 @@ def test_lbfgs_solver_fits(digits):
 # ------------------------------------------------------ loss_ vs NumPy
 def _numpy_forward(est, X):
     a = X
-    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_)):
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=False)):
         a = a @ W + b
         if i < len(est.coefs_) - 1:
             a = np.maximum(a, 0)
@@ -123,7 +145,7 @@ def _numpy_loss(est, X, Y, sw):
         data = -np.average(Y * np.log(p) + (1 - Y) * np.log(1 - p), weights=w, axis=0).sum()
     else:
         data = 0.5 * np.average((Y - z) ** 2, weights=w, axis=0).mean()
-    penalty = 0.5 * est.alpha * sum((W ** 2).sum() for W in est.coefs_) / w.sum()
+    penalty = 0.5 * est.alpha * sum((W**2).sum() for W in est.coefs_) / w.sum()
     return data + penalty
 
 
@@ -150,11 +172,24 @@ def test_loss_matches_numpy_reference(task, weighted):
 
 def test_loss_is_epoch_average_of_minibatch_losses():
     X, y = blobs(n=90)
-    est = MLPClassifier((5,), batch_size=40, max_iter=1, learning_rate_init=1e-12, shuffle=False,
-                        dtype=np.float64, random_state=0, alpha=1.0).fit(X, y)
+    est = MLPClassifier(
+        (5,),
+        batch_size=40,
+        max_iter=1,
+        learning_rate_init=1e-12,
+        shuffle=False,
+        dtype=np.float64,
+        random_state=0,
+        alpha=1.0,
+    ).fit(X, y)
     Y = np.eye(3)[y]
-    expected = sum(_numpy_loss(est, X[s], Y[s], None) * (s.stop - s.start)
-                   for s in (slice(0, 40), slice(40, 80), slice(80, 90))) / 90
+    expected = (
+        sum(
+            _numpy_loss(est, X[s], Y[s], None) * (s.stop - s.start)
+            for s in (slice(0, 40), slice(40, 80), slice(80, 90))
+        )
+        / 90
+    )
     np.testing.assert_allclose(est.loss_, expected, rtol=1e-7)
 
 
@@ -183,7 +218,9 @@ def test_partial_fit_regressor_improves():
 
 
 def test_class_weight_shifts_predictions_towards_weighted_class():
-    X, y = make_blobs(n_samples=[150, 15], centers=[[0, 0], [1.2, 1.2]], cluster_std=1.0, random_state=0)
+    X, y = make_blobs(
+        n_samples=[150, 15], centers=[[0, 0], [1.2, 1.2]], cluster_std=1.0, random_state=0
+    )
     base = MLPClassifier((8,), max_iter=150, random_state=0).fit(X, y)
     balanced = MLPClassifier((8,), max_iter=150, random_state=0, class_weight="balanced").fit(X, y)
     minority_base = (base.predict(X)[y == 1] == 1).mean()
@@ -196,7 +233,9 @@ def test_class_weight_equals_sample_weight():
     X, y = blobs(n=60)
     cw = {0: 1.0, 1: 3.0, 2: 0.5}
     a = MLPClassifier((5,), max_iter=30, random_state=0, class_weight=cw).fit(X, y)
-    b = MLPClassifier((5,), max_iter=30, random_state=0).fit(X, y, sample_weight=np.vectorize(cw.get)(y))
+    b = MLPClassifier((5,), max_iter=30, random_state=0).fit(
+        X, y, sample_weight=np.vectorize(cw.get)(y)
+    )
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     with pytest.raises(ValueError, match="class_weight"):
         MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
@@ -208,8 +247,12 @@ def test_class_weight_equals_sample_weight():
 def test_integer_sample_weight_equals_repeating_rows(Estimator):
     X, y = blobs(n=30) if Estimator is MLPClassifier else regression_data(n=30, outputs=1)
     sw = np.random.default_rng(0).integers(0, 4, size=len(X))
-    weighted = Estimator(hidden_layer_sizes=(6,), max_iter=40, random_state=0).fit(X, y, sample_weight=sw)
-    repeated = Estimator(hidden_layer_sizes=(6,), max_iter=40, random_state=0).fit(np.repeat(X, sw, 0), np.repeat(y, sw))
+    weighted = Estimator(hidden_layer_sizes=(6,), max_iter=40, random_state=0).fit(
+        X, y, sample_weight=sw
+    )
+    repeated = Estimator(hidden_layer_sizes=(6,), max_iter=40, random_state=0).fit(
+        np.repeat(X, sw, 0), np.repeat(y, sw)
+    )
     method = "predict_proba" if Estimator is MLPClassifier else "predict"
     np.testing.assert_array_equal(getattr(weighted, method)(X), getattr(repeated, method)(X))
 
@@ -252,7 +295,9 @@ def test_multilabel_classification():
 
 def test_multi_output_regression():
     X, Y = regression_data(n=150, outputs=2)
-    est = MLPRegressor(hidden_layer_sizes=(32,), max_iter=400, random_state=0, learning_rate_init=0.01).fit(X, Y)
+    est = MLPRegressor(
+        hidden_layer_sizes=(32,), max_iter=400, random_state=0, learning_rate_init=0.01
+    ).fit(X, Y)
     assert est.predict(X).shape == (150, 2) and est.n_outputs_ == 2
     assert est.score(X, Y) > 0.9
 
@@ -270,7 +315,9 @@ def test_binary_string_labels_and_log_proba():
 
 def test_early_stopping_records_validation_scores(digits):
     X, y, _, _ = digits
-    est = MLPClassifier((16,), early_stopping=True, n_iter_no_change=3, max_iter=100, random_state=0).fit(X, y)
+    est = MLPClassifier(
+        (16,), early_stopping=True, n_iter_no_change=3, max_iter=100, random_state=0
+    ).fit(X, y)
     assert est.best_loss_ is None
     assert len(est.validation_scores_) == est.n_iter_ < 100
     assert est.best_validation_score_ == max(est.validation_scores_)
@@ -285,23 +332,40 @@ def test_dropout_and_batch_norm(digits):
     assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]
     assert est.score(X_test, y_test) > 0.8
     assert not est.model_.training
-    np.testing.assert_array_equal(est.predict_proba(X_test), est.predict_proba(X_test))  # eval: deterministic
+    np.testing.assert_array_equal(
+        est.predict_proba(X_test), est.predict_proba(X_test)
+    )  # eval: deterministic
     with pytest.raises(ValueError, match="dropout"):
         MLPClassifier(solver="lbfgs", dropout=0.5).fit(X, y)
 
 
 def test_adaptive_and_invscaling_learning_rates():
     X, y = blobs(n=60)
-    est = MLPClassifier((4,), solver="sgd", learning_rate="adaptive", tol=10.0, n_iter_no_change=2,
-                        max_iter=7, random_state=0).fit(X, y)
+    est = MLPClassifier(
+        (4,),
+        solver="sgd",
+        learning_rate="adaptive",
+        tol=10.0,
+        n_iter_no_change=2,
+        max_iter=7,
+        random_state=0,
+    ).fit(X, y)
     # tol=10: no epoch after the first improves; the count exceeds n_iter_no_change=2 at
     # epochs 4 and 7, and each time the rate is divided by 5
     np.testing.assert_allclose(est._optimizer.param_groups[0]["lr"], 0.001 / 25)
     assert est.n_iter_ == 7
-    params = {"hidden_layer_sizes": (4,), "solver": "sgd", "tol": 10.0, "n_iter_no_change": 2, "max_iter": 50}
+    params = {
+        "hidden_layer_sizes": (4,),
+        "solver": "sgd",
+        "tol": 10.0,
+        "n_iter_no_change": 2,
+        "max_iter": 50,
+    }
     stops = MLPClassifier(**params, random_state=0).fit(X, y)
     assert stops.n_iter_ == SkMLPClassifier(**params).fit(X, y).n_iter_ == 4
-    inv = MLPClassifier((4,), solver="sgd", learning_rate="invscaling", max_iter=4, random_state=0).fit(X, y)
+    inv = MLPClassifier(
+        (4,), solver="sgd", learning_rate="invscaling", max_iter=4, random_state=0
+    ).fit(X, y)
     np.testing.assert_allclose(inv._optimizer.param_groups[0]["lr"], 0.001 / (inv.t_ + 1) ** 0.5)
 
 
@@ -371,9 +435,13 @@ def test_partial_fit_lbfgs_refused():
 # -------------------------------------------------- scikit-learn's tools
 def test_pipeline_gridsearch_cross_val_score_clone():
     X, y = blobs(n=300)
-    pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=60, learning_rate_init=0.01, random_state=0))
+    pipe = make_pipeline(
+        StandardScaler(), MLPClassifier((8,), max_iter=60, learning_rate_init=0.01, random_state=0)
+    )
     assert cross_val_score(pipe, X, y, cv=3).mean() > 0.9
-    grid = GridSearchCV(pipe, {"mlpclassifier__alpha": [1e-4, 1e-1], "mlpclassifier__dropout": [0.0, 0.1]}, cv=2)
+    grid = GridSearchCV(
+        pipe, {"mlpclassifier__alpha": [1e-4, 1e-1], "mlpclassifier__dropout": [0.0, 0.1]}, cv=2
+    )
     grid.fit(X, y)
     assert grid.best_params_["mlpclassifier__alpha"] in (1e-4, 1e-1)
     assert grid.score(X, y) > 0.9
@@ -396,7 +464,9 @@ def test_pickle_round_trip(Estimator):
 def test_chainrule_save_of_model_and_estimator_save_load(tmp_path):
     X, y = blobs(n=60)
     labels = np.array(["a", "b", "c"])[y]
-    est = MLPClassifier((8, 4), batch_norm=True, dropout=0.1, max_iter=20, random_state=0, class_weight={"a": 2.0}).fit(X, labels)
+    est = MLPClassifier(
+        (8, 4), batch_norm=True, dropout=0.1, max_iter=20, random_state=0, class_weight={"a": 2.0}
+    ).fit(X, labels)
     chainrule.save(est.model_, tmp_path / "net")
     net = chainrule.load(tmp_path / "net")
     net.eval()
@@ -412,7 +482,7 @@ def test_chainrule_save_of_model_and_estimator_save_load(tmp_path):
     np.testing.assert_array_equal(back.classes_, est.classes_)
     assert back.get_params() == est.get_params()
     assert back.loss_curve_ == est.loss_curve_ and back.n_iter_ == est.n_iter_
-    for a, b in zip(back.coefs_, est.coefs_):
+    for a, b in zip(back.coefs_, est.coefs_, strict=False):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="MLPRegressor"):
         MLPRegressor.load(tmp_path / "est")
@@ -420,7 +490,9 @@ def test_chainrule_save_of_model_and_estimator_save_load(tmp_path):
 
 def test_save_load_regressor_and_multilabel(tmp_path):
     X, Y = regression_data(n=50)
-    reg = MLPRegressor(hidden_layer_sizes=(6,), max_iter=10, random_state=0, dtype=np.float64).fit(X, Y)
+    reg = MLPRegressor(hidden_layer_sizes=(6,), max_iter=10, random_state=0, dtype=np.float64).fit(
+        X, Y
+    )
     reg.save(tmp_path / "reg")
     back = MLPRegressor.load(tmp_path / "reg")
     np.testing.assert_array_equal(back.predict(X), reg.predict(X))

@@ -10,14 +10,14 @@ import pytest
 pytest.importorskip("sklearn")
 sparse = pytest.importorskip("scipy.sparse")
 
-from sklearn.datasets import make_blobs
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import PoissonRegressor
-from sklearn.metrics import mean_poisson_deviance
-from sklearn.preprocessing import StandardScaler
+from sklearn.datasets import make_blobs  # noqa: E402 - after the importorskip above
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402 - after the importorskip above
+from sklearn.linear_model import PoissonRegressor  # noqa: E402 - after the importorskip above
+from sklearn.metrics import mean_poisson_deviance  # noqa: E402 - after the importorskip above
+from sklearn.preprocessing import StandardScaler  # noqa: E402 - after the importorskip above
 
-import chainrule.train.loop as loop
-from chainrule.estimators import MLPClassifier, MLPRegressor
+import chainrule.train.loop as loop  # noqa: E402 - after the importorskip above
+from chainrule.estimators import MLPClassifier, MLPRegressor  # noqa: E402 - after the importorskip above
 
 # short fits on purpose: the ConvergenceWarning they cause is expected (pytest.warns still sees it)
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -48,7 +48,13 @@ def test_stochastic_fit_runs_through_the_shared_train_step(monkeypatch):
 @pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
 def test_warm_start_n_iter_counts_the_last_call(Estimator):
     X, y = blobs(60)
-    est = Estimator(hidden_layer_sizes=(5,), max_iter=5, warm_start=True, n_iter_no_change=np.inf, random_state=0)
+    est = Estimator(
+        hidden_layer_sizes=(5,),
+        max_iter=5,
+        warm_start=True,
+        n_iter_no_change=np.inf,
+        random_state=0,
+    )
     with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(5\)"):
         est.fit(X, y)
     assert est.n_iter_ == 5
@@ -72,7 +78,10 @@ def test_parameters_and_predictions_follow_the_input_dtype(Estimator, dtype):
 
 def test_integer_input_trains_in_float64_and_dtype_overrides():
     X, y = blobs(60)
-    assert MLPClassifier((3,), max_iter=2).fit(np.rint(X * 10).astype(int), y).coefs_[0].dtype == np.float64
+    assert (
+        MLPClassifier((3,), max_iter=2).fit(np.rint(X * 10).astype(int), y).coefs_[0].dtype
+        == np.float64
+    )
     est = MLPClassifier((3,), max_iter=2, dtype=np.float32).fit(X, y)
     assert est.coefs_[0].dtype == np.float32
 
@@ -95,7 +104,7 @@ def test_sparse_input_matches_dense_and_is_densified_per_batch(make_sparse, monk
     monkeypatch.setattr(sparse.csr_array, "toarray", spy)
     est = MLPClassifier((6,), batch_size=20, max_iter=3, random_state=0).fit(make_sparse(X), y)
     assert densified and max(densified) <= 20  # never the whole matrix (90 rows)
-    for a, b in zip(dense.coefs_, est.coefs_):
+    for a, b in zip(dense.coefs_, est.coefs_, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(est.predict(make_sparse(X)), dense.predict(X))
 
@@ -104,14 +113,18 @@ def test_sparse_lbfgs_equals_dense():
     X, y = blobs(60)
     X[np.abs(X) < 0.5] = 0.0
     dense = MLPClassifier((4,), solver="lbfgs", max_iter=30, random_state=0).fit(X, y)
-    est = MLPClassifier((4,), solver="lbfgs", max_iter=30, random_state=0).fit(sparse.csr_matrix(X), y)
+    est = MLPClassifier((4,), solver="lbfgs", max_iter=30, random_state=0).fit(
+        sparse.csr_matrix(X), y
+    )
     np.testing.assert_allclose(est.predict_proba(X), dense.predict_proba(X), rtol=1e-6, atol=1e-8)
 
 
 # --------------------------------------------------------------- views
 def test_coefs_and_intercepts_are_views_of_the_network():
     X, y = blobs(60)
-    reg = MLPRegressor(hidden_layer_sizes=(4,), activation="identity", max_iter=3, random_state=0).fit(X, y)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(4,), activation="identity", max_iter=3, random_state=0
+    ).fit(X, y)
     assert np.shares_memory(reg.coefs_[0], reg.model_[0].weight.data)
     reg.coefs_[1][...] = 0.0
     reg.intercepts_[1][...] = 2.5
@@ -133,8 +146,15 @@ def test_poisson_regressor_equals_the_poisson_glm():
     X = np.linspace(0, 1, 100).reshape(-1, 1)
     y = rng.poisson(np.exp(X.ravel() + 1))
     glm = PoissonRegressor(alpha=0, tol=1e-7).fit(X, y)
-    mlp = MLPRegressor(loss="poisson", hidden_layer_sizes=(1,), activation="identity", alpha=0,
-                       solver="lbfgs", tol=1e-7, random_state=1).fit(X, y)
+    mlp = MLPRegressor(
+        loss="poisson",
+        hidden_layer_sizes=(1,),
+        activation="identity",
+        alpha=0,
+        solver="lbfgs",
+        tol=1e-7,
+        random_state=1,
+    ).fit(X, y)
     np.testing.assert_allclose(mlp.predict(X), glm.predict(X), rtol=1e-4)
     # loss_ is half the mean Poisson deviance, as scikit-learn reports it
     assert mlp.loss_ == pytest.approx(mean_poisson_deviance(y, mlp.predict(X)) / 2, rel=1e-6)
@@ -144,8 +164,13 @@ def test_poisson_adam_loss_curve_and_errors():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 2))
     y = rng.poisson(np.exp(0.5 * X[:, 0]))
-    reg = MLPRegressor(loss="poisson", hidden_layer_sizes=(8,), max_iter=40, random_state=0,
-                       learning_rate_init=0.01).fit(X, y)
+    reg = MLPRegressor(
+        loss="poisson",
+        hidden_layer_sizes=(8,),
+        max_iter=40,
+        random_state=0,
+        learning_rate_init=0.01,
+    ).fit(X, y)
     assert reg.out_activation_ == "exp" and (reg.predict(X) > 0).all()
     assert reg.loss_curve_[-1] < reg.loss_curve_[0]
     with pytest.raises(ValueError, match="loss='poisson' needs targets y >= 0"):
@@ -164,7 +189,9 @@ def test_negative_or_all_zero_sample_weight_is_refused():
 
 def test_class_weight_keys_must_be_labels():
     X, y = blobs(30)
-    with pytest.raises(ValueError, match=r"class_weight has keys \[7\] that are not among the labels"):
+    with pytest.raises(
+        ValueError, match=r"class_weight has keys \[7\] that are not among the labels"
+    ):
         MLPClassifier((3,), max_iter=2, class_weight={0: 2.0, 7: 1.0}).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

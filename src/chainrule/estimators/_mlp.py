@@ -86,7 +86,9 @@ def _generator_from(random_state) -> np.random.Generator:
         return np.random.default_rng()
     if isinstance(random_state, np.random.Generator):
         return random_state.spawn(1)[0]
-    if isinstance(random_state, (Integral, np.random.RandomState)) and not isinstance(random_state, bool):
+    if isinstance(random_state, (Integral, np.random.RandomState)) and not isinstance(
+        random_state, bool
+    ):
         return np.random.default_rng(check_random_state(random_state).randint(0, 2**31 - 1))
     raise ValueError(
         "random_state: expected None, an int, a numpy RandomState or a numpy Generator, "
@@ -128,8 +130,9 @@ class _Objective:
         weight_sum = float(w.sum(dtype=np.float64))
         est._optimizer.param_groups[0]["weight_decay"] = est.alpha / weight_sum
         loss = est._data_loss(logits, T, None if self.uniform else w, weight_sum)
-        self.last_reported = (est._reported_loss(float(loss.data), weight_sum)
-                              + est._loss_constant(T, w, weight_sum))
+        self.last_reported = est._reported_loss(float(loss.data), weight_sum) + est._loss_constant(
+            T, w, weight_sum
+        )
         return loss
 
 
@@ -170,8 +173,10 @@ class _EpochBookkeeping(Callback):
             optim.set_lr(self.optimizer, est.learning_rate_init / (est.t_ + 1) ** est.power_t)
         if est._no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if est.early_stopping else "Training loss"
-            msg = (f"{what} did not improve more than tol={est.tol:f} for "
-                   f"{est.n_iter_no_change} consecutive epochs.")
+            msg = (
+                f"{what} did not improve more than tol={est.tol:f} for "
+                f"{est.n_iter_no_change} consecutive epochs."
+            )
             if est._trigger_stopping(msg):
                 self.stop_training = True
                 return
@@ -181,6 +186,7 @@ class _EpochBookkeeping(Callback):
                 f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
 
 
@@ -189,12 +195,36 @@ class _BaseMLP(BaseEstimator):
 
     _out_kinds = ()
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
-                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
-                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
-                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, dropout=0.0, batch_norm=False, dtype=None):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        batch_norm=False,
+        dtype=None,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -223,13 +253,30 @@ class _BaseMLP(BaseEstimator):
         self.dtype = dtype
 
     # ------------------------------------------------------------- validation
-    def _check_number(self, name, low=None, high=None, *, low_open=False, high_open=False,
-                      integer=False, allow_inf=False):
+    def _check_number(
+        self,
+        name,
+        low=None,
+        high=None,
+        *,
+        low_open=False,
+        high_open=False,
+        integer=False,
+        allow_inf=False,
+    ):
         owner, value = type(self).__name__, getattr(self, name)
         if integer:
             return check_int(owner, name, value, low=low, high=high, allow_inf=allow_inf)
-        return check_real(owner, name, value, low=low, high=high, low_open=low_open,
-                          high_open=high_open, allow_inf=allow_inf)
+        return check_real(
+            owner,
+            name,
+            value,
+            low=low,
+            high=high,
+            low_open=low_open,
+            high_open=high_open,
+            allow_inf=allow_inf,
+        )
 
     def _check_choice(self, name, options):
         return check_choice(type(self).__name__, name, getattr(self, name), options)
@@ -245,7 +292,8 @@ class _BaseMLP(BaseEstimator):
         for size in sizes:
             if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
                 raise ValueError(
-                    f"{name}: hidden_layer_sizes must be positive ints, received {self.hidden_layer_sizes!r}"
+                    f"{name}: hidden_layer_sizes must be positive ints, "
+                    f"received {self.hidden_layer_sizes!r}"
                 )
         self._hidden_sizes = [int(s) for s in sizes]
         self._check_choice("activation", _ACTIVATIONS)
@@ -254,7 +302,10 @@ class _BaseMLP(BaseEstimator):
         self._check_number("alpha", 0.0)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
             if isinstance(self.batch_size, str):
-                raise ValueError(f"{name}: batch_size must be 'auto' or a positive int, received {self.batch_size!r}")
+                raise ValueError(
+                    f"{name}: batch_size must be 'auto' or a positive int, "
+                    f"received {self.batch_size!r}"
+                )
             self._check_number("batch_size", 1, integer=True)
         self._check_number("learning_rate_init", 0.0, low_open=True)
         self._check_number("power_t", 0.0)
@@ -278,8 +329,10 @@ class _BaseMLP(BaseEstimator):
             except TypeError:
                 dtype = None
             if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-                raise ValueError(f"{name}: dtype must be None, numpy.float32 or numpy.float64, "
-                                 f"received {self.dtype!r}")
+                raise ValueError(
+                    f"{name}: dtype must be None, numpy.float32 or numpy.float64, "
+                    f"received {self.dtype!r}"
+                )
         if self.solver == "lbfgs" and self.dropout > 0:
             raise ValueError(
                 f"{name}: solver='lbfgs' needs a deterministic objective, so dropout must be 0, "
@@ -319,7 +372,7 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def coefs_(self) -> list:
-        """coefs_[i] (n_in, n_out): views of the Linear weights, so writing them changes the network."""
+        """coefs_[i] (n_in, n_out): views of the Linear weights (writing them changes the net)."""
         if "model_" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__} has no coefs_ before fit")
         return [layer.weight.data.T for layer in self._linear_layers()]
@@ -343,14 +396,18 @@ class _BaseMLP(BaseEstimator):
         layers = self._linear_layers() if "model_" in self.__dict__ else []
         values = list(values)
         if len(values) != len(layers):
-            raise ValueError(f"{type(self).__name__}: {name} needs {len(layers)} arrays (one per "
-                             f"layer of the fitted network), received {len(values)}")
-        for layer, value in zip(layers, values):
+            raise ValueError(
+                f"{type(self).__name__}: {name} needs {len(layers)} arrays (one per "
+                f"layer of the fitted network), received {len(values)}"
+            )
+        for layer, value in zip(layers, values, strict=False):
             target = view(layer)
             value = np.asarray(value)
             if value.shape != target.shape:
-                raise ValueError(f"{type(self).__name__}: {name} arrays must keep their shapes "
-                                 f"{target.shape}, received {value.shape}")
+                raise ValueError(
+                    f"{type(self).__name__}: {name} arrays must keep their shapes "
+                    f"{target.shape}, received {value.shape}"
+                )
             target[...] = value
 
     def _make_optimizer(self):
@@ -360,10 +417,16 @@ class _BaseMLP(BaseEstimator):
         groups = [{"params": weights, "weight_decay": 0.0}, {"params": others, "weight_decay": 0.0}]
         if self.solver == "sgd":
             nesterov = bool(self.nesterovs_momentum) and self.momentum > 0
-            return optim.get_optimizer("sgd", groups, lr=self.learning_rate_init,
-                                       momentum=self.momentum, nesterov=nesterov)
-        return optim.get_optimizer("adam", groups, lr=self.learning_rate_init,
-                                   betas=(self.beta_1, self.beta_2), eps=self.epsilon)
+            return optim.get_optimizer(
+                "sgd", groups, lr=self.learning_rate_init, momentum=self.momentum, nesterov=nesterov
+            )
+        return optim.get_optimizer(
+            "adam",
+            groups,
+            lr=self.learning_rate_init,
+            betas=(self.beta_1, self.beta_2),
+            eps=self.epsilon,
+        )
 
     def _initialize(self, n_features: int, n_outputs: int) -> None:
         self.n_outputs_ = n_outputs
@@ -386,7 +449,7 @@ class _BaseMLP(BaseEstimator):
         self._sync_attributes()
 
     def _network_dtype(self, X, first_pass: bool):
-        """The float dtype to train in: the network's, ``dtype=``, or the input's (float32 stays)."""
+        """The float dtype to train in: the network's, ``dtype=``, or the input's (float32 kept)."""
         if not first_pass:
             return self.model_[0].weight.dtype
         if self.dtype is not None:
@@ -403,7 +466,10 @@ class _BaseMLP(BaseEstimator):
             return (F.cross_entropy(logits, targets, reduction="none") * weights).sum() / weight_sum
         if kind == "logistic":
             w = None if weights is None else weights.reshape(-1, 1)
-            return F.binary_cross_entropy_with_logits(logits, targets, weight=w, reduction="sum") / weight_sum
+            return (
+                F.binary_cross_entropy_with_logits(logits, targets, weight=w, reduction="sum")
+                / weight_sum
+            )
         if kind == "exp":  # half Poisson deviance with a log link, up to a constant: e^z − y z
             deviance = logits.exp() - logits * Tensor(targets)
             if weights is not None:
@@ -430,8 +496,10 @@ class _BaseMLP(BaseEstimator):
         """scikit-learn's ``loss_``: data term (per output for regression) + (α/2) Σ‖W‖² / Σ s."""
         if self.out_activation_ == "identity":
             data_loss /= self.n_outputs_
-        squares = sum(float(np.dot(layer.weight.data.ravel(), layer.weight.data.ravel()))
-                      for layer in self._linear_layers())
+        squares = sum(
+            float(np.dot(layer.weight.data.ravel(), layer.weight.data.ravel()))
+            for layer in self._linear_layers()
+        )
         return data_loss + 0.5 * self.alpha * squares / weight_sum
 
     # --------------------------------------------------------------- training
@@ -440,16 +508,21 @@ class _BaseMLP(BaseEstimator):
             return None
         name = type(self).__name__
         try:
-            return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True,
-                                        copy=True)
+            return _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+            )
         except ValueError as error:
-            raise ValueError(f"{name}: sample_weight must be non-negative with at least one "
-                             f"positive value and one weight per sample ({error})") from None
+            raise ValueError(
+                f"{name}: sample_weight must be non-negative with at least one "
+                f"positive value and one weight per sample ({error})"
+            ) from None
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
         self._validate_hyperparameters()
         if incremental and self.early_stopping:
-            raise ValueError(f"{type(self).__name__}: partial_fit does not support early_stopping=True")
+            raise ValueError(
+                f"{type(self).__name__}: partial_fit does not support early_stopping=True"
+            )
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         self._dtype = self._network_dtype(X, first_pass)
@@ -463,7 +536,8 @@ class _BaseMLP(BaseEstimator):
             self._initialize(X.shape[1], n_outputs)
         elif self.model_[0].in_features != X.shape[1] or self.n_outputs_ != n_outputs:
             raise ValueError(
-                f"{type(self).__name__}: the data has {X.shape[1]} features and {n_outputs} outputs, "
+                f"{type(self).__name__}: the data has {X.shape[1]} features and {n_outputs} "
+                "outputs, "
                 f"the fitted network {self.model_[0].in_features} and {self.n_outputs_}"
             )
         for module in self.model_:
@@ -492,7 +566,7 @@ class _BaseMLP(BaseEstimator):
         return bounds
 
     def _get_monitor(self) -> BestMonitor:
-        """The n_iter_no_change tracker: the validation score (early_stopping) or the training loss."""
+        """The n_iter_no_change tracker: of the validation score (early_stopping) or the loss."""
         mode = "max" if self.early_stopping else "min"
         monitor = self.__dict__.get("_monitor")
         if monitor is None or monitor.mode != mode:
@@ -510,17 +584,25 @@ class _BaseMLP(BaseEstimator):
             self._optimizer = self._make_optimizer()
         X_val = y_val = w_val = None
         if self.early_stopping:
-            X, X_val, y, y_val, T, sample_weight, w_val = self._validation_split(X, y, T, sample_weight)
+            X, X_val, y, y_val, T, sample_weight, w_val = self._validation_split(
+                X, y, T, sample_weight
+            )
         n_samples = X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
             if self.batch_size > n_samples:
-                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. "
+                    "It is going to be clipped",
+                    stacklevel=2,
+                )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
         if self.batch_norm and n_samples < 2:
-            raise ValueError(f"{type(self).__name__}: batch_norm=True needs at least 2 training samples, "
-                             f"received {n_samples}")
+            raise ValueError(
+                f"{type(self).__name__}: batch_norm=True needs at least 2 training samples, "
+                f"received {n_samples}"
+            )
         weights = np.ones(n_samples) if sample_weight is None else sample_weight
         full_batch = batch_size >= n_samples
         if full_batch and self.dropout == 0 and not self.batch_norm and not is_sparse(X):
@@ -533,12 +615,24 @@ class _BaseMLP(BaseEstimator):
         objective = _Objective(self, uniform)
         if not incremental:
             self.n_iter_ = 0  # n_iter_ counts this fit call's epochs (also with warm_start)
-        epochs = _EpochBookkeeping(self, objective, len(data), n_samples, (X_val, y_val, w_val),
-                                   incremental)
-        trainer = Trainer(self.model_, self._optimizer, objective, 1 if incremental else self.max_iter,
-                          self._rng, callbacks=[epochs])
-        run_epochs(trainer, data, batch_size=batch_size, shuffle=self.shuffle and not full_batch,
-                   dtype=self._dtype)
+        epochs = _EpochBookkeeping(
+            self, objective, len(data), n_samples, (X_val, y_val, w_val), incremental
+        )
+        trainer = Trainer(
+            self.model_,
+            self._optimizer,
+            objective,
+            1 if incremental else self.max_iter,
+            self._rng,
+            callbacks=[epochs],
+        )
+        run_epochs(
+            trainer,
+            data,
+            batch_size=batch_size,
+            shuffle=self.shuffle and not full_batch,
+            dtype=self._dtype,
+        )
         if self.early_stopping and self._best_state is not None:
             self.model_.load_state_dict(self._best_state)
 
@@ -562,12 +656,16 @@ class _BaseMLP(BaseEstimator):
         stratify = y if (self._is_classifier() and self.n_outputs_ == 1 and y.ndim == 1) else None
         seed = int(self._rng.integers(2**31 - 1))
         arrays = [X, y, T] + ([sample_weight] if sample_weight is not None else [])
-        parts = train_test_split(*arrays, random_state=seed, test_size=self.validation_fraction, stratify=stratify)
+        parts = train_test_split(
+            *arrays, random_state=seed, test_size=self.validation_fraction, stratify=stratify
+        )
         X_train, X_val, y_train, y_val, T_train = parts[0], parts[1], parts[2], parts[3], parts[4]
         w_train, w_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)
         if X_val.shape[0] < 2:
-            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size "
-                             "of your dataset.")
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the size "
+                "of your dataset."
+            )
         self._best_state = None
         return X_train, X_val, y_train, y_val, T_train, w_train, w_val
 
@@ -622,24 +720,29 @@ class _BaseMLP(BaseEstimator):
             total = 0.0
             ones = np.ones(X.shape[0], dtype=self._dtype) if w is None else w
             for a in range(0, X.shape[0], _CHUNK):
-                rows = Tensor(X[a:a + _CHUNK].toarray(), dtype=self._dtype)
-                loss = self._data_loss(self.model_(rows), T[a:a + _CHUNK], ones[a:a + _CHUNK], weight_sum)
+                rows = Tensor(X[a : a + _CHUNK].toarray(), dtype=self._dtype)
+                loss = self._data_loss(
+                    self.model_(rows), T[a : a + _CHUNK], ones[a : a + _CHUNK], weight_sum
+                )
                 if backward:
                     loss.backward()
                 total += float(loss.data)
             return total
 
         def objective(theta):
-            for p, a, b in zip(params, offsets[:-1], offsets[1:]):
+            for p, a, b in zip(params, offsets[:-1], offsets[1:], strict=False):
                 p.data[...] = theta[a:b].reshape(p.data.shape)
                 p.grad = None
             value = data_term(backward=True)
             for layer in linears:
                 W = layer.weight
-                value += 0.5 * self.alpha * float(np.dot(W.data.ravel(), W.data.ravel())) / weight_sum
+                value += (
+                    0.5 * self.alpha * float(np.dot(W.data.ravel(), W.data.ravel())) / weight_sum
+                )
                 W.grad += (self.alpha / weight_sum) * W.data
-            grad = np.concatenate([(p.grad if p.grad is not None else np.zeros_like(p.data)).ravel()
-                                   for p in params]).astype(np.float64)
+            grad = np.concatenate(
+                [(p.grad if p.grad is not None else np.zeros_like(p.data)).ravel() for p in params]
+            ).astype(np.float64)
             return value, grad
 
         theta0 = np.concatenate([p.data.ravel() for p in params]).astype(np.float64)
@@ -651,9 +754,11 @@ class _BaseMLP(BaseEstimator):
         self.n_iter_ = int(result.nit)
         if result.status != 0:
             warnings.warn(
-                f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status={result.status}): "
-                f"{result.message}. Increase the number of iterations (max_iter) or scale the data.",
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                f"(status={result.status}): {result.message}. Increase the number of iterations "
+                "(max_iter) or scale the data.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         with no_grad():
             data = data_term(backward=False)
@@ -675,9 +780,11 @@ class _BaseMLP(BaseEstimator):
         try:
             with no_grad():
                 for a in range(0, X.shape[0], _CHUNK):
-                    rows = X[a:a + _CHUNK]
+                    rows = X[a : a + _CHUNK]
                     rows = rows.toarray() if is_sparse(rows) else np.asarray(rows)
-                    outputs.append(self.model_(Tensor(rows.astype(dtype, copy=False), dtype=dtype)).data)
+                    outputs.append(
+                        self.model_(Tensor(rows.astype(dtype, copy=False), dtype=dtype)).data
+                    )
         finally:
             self.model_.train(was_training)
         if not outputs:
@@ -686,8 +793,9 @@ class _BaseMLP(BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=(np.float64, np.float32),
-                             accept_sparse=("csr", "csc"))
+        return validate_data(
+            self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse=("csr", "csc")
+        )
 
     # ------------------------------------------------------------- save/load
     def save(self, path) -> str:
@@ -708,9 +816,13 @@ class _BaseMLP(BaseEstimator):
         if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
             params["random_state"] = None
         if params.get("class_weight") is not None and isinstance(params["class_weight"], dict):
-            params["class_weight"] = [[_json_scalar(k), float(v)] for k, v in params["class_weight"].items()]
+            params["class_weight"] = [
+                [_json_scalar(k), float(v)] for k, v in params["class_weight"].items()
+            ]
         hidden = params["hidden_layer_sizes"]
-        params["hidden_layer_sizes"] = [int(s) for s in (hidden if hasattr(hidden, "__iter__") else [hidden])]
+        params["hidden_layer_sizes"] = [
+            int(s) for s in (hidden if hasattr(hidden, "__iter__") else [hidden])
+        ]
         fitted = {
             "n_features_in_": int(self.n_features_in_),
             "n_outputs_": int(self.n_outputs_),
@@ -733,12 +845,22 @@ class _BaseMLP(BaseEstimator):
         return io.save_estimator(path, self, self.model_, params=params, fitted=fitted)
 
     _FITTED_KINDS: ClassVar[dict[str, str]] = {
-        "n_features_in_": "int", "n_outputs_": "int", "n_iter_": "int", "t_": "int", "loss_": "number",
-        "out_activation_": "str", "loss_curve_": "number_list", "validation_scores_": "number_list",
-        "best_loss_": "number_or_null", "best_validation_score_": "number_or_null",
+        "n_features_in_": "int",
+        "n_outputs_": "int",
+        "n_iter_": "int",
+        "t_": "int",
+        "loss_": "number",
+        "out_activation_": "str",
+        "loss_curve_": "number_list",
+        "validation_scores_": "number_list",
+        "best_loss_": "number_or_null",
+        "best_validation_score_": "number_or_null",
         "feature_names_in_": "str_list",
     }
-    """The fitted attributes ``estimator.json`` may hold, and their kinds (see :func:`chainrule.io.check_fields`)."""
+    """The fitted attributes ``estimator.json`` may hold, and their kinds.
+
+    See :func:`chainrule.io.check_fields`.
+    """
     _REQUIRED_FITTED = ("n_features_in_", "n_outputs_", "n_iter_", "t_", "loss_", "out_activation_")
     _OUT_ACTIVATIONS = ("identity", "exp")
 
@@ -769,8 +891,10 @@ class _BaseMLP(BaseEstimator):
     def _from_saved_params(cls, params: dict, file):
         unknown = sorted(set(params) - set(cls._get_param_names()))
         if unknown:
-            raise ModelFileError(f"{file}: 'params' holds {', '.join(map(repr, unknown))}, "
-                                 f"which are not {cls.__name__} parameters")
+            raise ModelFileError(
+                f"{file}: 'params' holds {', '.join(map(repr, unknown))}, "
+                f"which are not {cls.__name__} parameters"
+            )
         params = dict(params)
         try:
             if params.get("dtype") is not None:
@@ -779,12 +903,21 @@ class _BaseMLP(BaseEstimator):
                 params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
             weights = params.get("class_weight")
             if isinstance(weights, list):
-                if not all(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int, float))
-                           and isinstance(pair[1], (int, float)) for pair in weights):
-                    raise ValueError(f"class_weight must be [class, weight] pairs, received {weights!r}")
+                if not all(
+                    isinstance(pair, list)
+                    and len(pair) == 2
+                    and isinstance(pair[0], (str, int, float))
+                    and isinstance(pair[1], (int, float))
+                    for pair in weights
+                ):
+                    raise ValueError(
+                        f"class_weight must be [class, weight] pairs, received {weights!r}"
+                    )
                 params["class_weight"] = {k: v for k, v in weights}
             elif not (weights is None or weights == "balanced"):
-                raise ValueError(f"class_weight must be null, 'balanced' or pairs, received {weights!r}")
+                raise ValueError(
+                    f"class_weight must be null, 'balanced' or pairs, received {weights!r}"
+                )
             est = cls(**params)
             est._validate_hyperparameters()
         except (TypeError, ValueError) as error:
@@ -793,22 +926,34 @@ class _BaseMLP(BaseEstimator):
 
     def _check_saved_network(self, model, fitted: dict, file) -> None:
         """The network must be the one these parameters and fitted attributes describe."""
-        linears = [m for m in model if isinstance(m, nn.Linear)] if isinstance(model, nn.Sequential) else []
+        linears = (
+            [m for m in model if isinstance(m, nn.Linear)]
+            if isinstance(model, nn.Sequential)
+            else []
+        )
         expected = [*self._hidden_sizes, fitted["n_outputs_"]]
-        if not linears or linears[0].in_features != fitted["n_features_in_"] or [
-                layer.out_features for layer in linears] != expected:
+        if (
+            not linears
+            or linears[0].in_features != fitted["n_features_in_"]
+            or [layer.out_features for layer in linears] != expected
+        ):
             raise ModelFileError(
-                f"{file}: the network does not match the estimator: expected a Sequential of Linear layers "
+                f"{file}: the network does not match the estimator: expected a Sequential of "
+                "Linear layers "
                 f"{fitted['n_features_in_']} → {' → '.join(map(str, expected))} (n_features_in_, "
                 "hidden_layer_sizes, n_outputs_)"
             )
         if fitted["out_activation_"] not in self._OUT_ACTIVATIONS:
-            raise ModelFileError(f"{file}: 'fitted.out_activation_' must be one of {self._OUT_ACTIVATIONS}, "
-                                 f"received {fitted['out_activation_']!r}")
+            raise ModelFileError(
+                f"{file}: 'fitted.out_activation_' must be one of {self._OUT_ACTIVATIONS}, "
+                f"received {fitted['out_activation_']!r}"
+            )
         names = fitted.get("feature_names_in_")
         if names is not None and len(names) != fitted["n_features_in_"]:
-            raise ModelFileError(f"{file}: 'fitted.feature_names_in_' has {len(names)} names for "
-                                 f"{fitted['n_features_in_']} features")
+            raise ModelFileError(
+                f"{file}: 'fitted.feature_names_in_' has {len(names)} names for "
+                f"{fitted['n_features_in_']} features"
+            )
 
     def _extra_fitted_json(self) -> dict:
         return {}
@@ -825,10 +970,12 @@ class _BaseMLP(BaseEstimator):
 
 
 def _stochastic_solver(estimator) -> bool:
-    """partial_fit exists only for 'sgd' and 'adam' (``hasattr`` is False for lbfgs, as scikit-learn)."""
+    """partial_fit exists only for 'sgd' and 'adam' (``hasattr`` is False for lbfgs, as sklearn)."""
     if estimator.solver not in ("sgd", "adam"):
-        raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
-                             f"{estimator.solver} is not stochastic.")
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers. "
+            f"{estimator.solver} is not stochastic."
+        )
     return True
 
 
@@ -896,20 +1043,63 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     (2, 3)
     """
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
-                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
-                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
-                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, dropout=0.0, batch_norm=False, class_weight=None, dtype=None):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        batch_norm=False,
+        class_weight=None,
+        dtype=None,
+    ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver, alpha=alpha,
-            batch_size=batch_size, learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
-            verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change, max_fun=max_fun, dropout=dropout, batch_norm=batch_norm,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            batch_norm=batch_norm,
             dtype=dtype,
         )
         self.class_weight = class_weight
@@ -923,8 +1113,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset,
-                             accept_sparse=("csr", "csc"))
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+            accept_sparse=("csr", "csc"),
+        )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -936,12 +1133,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if self.warm_start and not incremental:
                 if set(classes) != set(self.classes_):
                     raise ValueError(
-                        "warm_start can only be used where `y` has the same classes as in the previous "
+                        "warm_start can only be used where `y` has the same classes as in the "
+                        "previous "
                         f"call to fit. Previously got {self.classes_}, `y` has {classes}"
                     )
             elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
-                raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                                 f"{self.classes_}. 'y' has {classes}.")
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {classes}."
+                )
         return X, y
 
     def _encode_targets(self, y):
@@ -963,23 +1163,31 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError("MLPClassifier: class_weight is not supported for multilabel targets")
         if isinstance(self.class_weight, str):
             if self.class_weight != "balanced":
-                raise ValueError(f"MLPClassifier: class_weight must be 'balanced', a dict or None, "
-                                 f"received {self.class_weight!r}")
+                raise ValueError(
+                    f"MLPClassifier: class_weight must be 'balanced', a dict or None, "
+                    f"received {self.class_weight!r}"
+                )
             if incremental:
-                raise ValueError("MLPClassifier: class_weight='balanced' is not supported for partial_fit; "
-                                 "pass a dict computed from the whole data set")
+                raise ValueError(
+                    "MLPClassifier: class_weight='balanced' is not supported for partial_fit; "
+                    "pass a dict computed from the whole data set"
+                )
             present = np.unique(y)
             weights = compute_class_weight("balanced", classes=present, y=y)
-            per_class = dict(zip(present.tolist(), weights))
+            per_class = dict(zip(present.tolist(), weights, strict=False))
         elif isinstance(self.class_weight, dict):
             per_class = self.class_weight
             unknown = [key for key in per_class if key not in set(self.classes_.tolist())]
             if unknown:
-                raise ValueError(f"MLPClassifier: class_weight has keys {unknown} that are not among "
-                                 f"the labels {self.classes_.tolist()}; use the labels of y as keys")
+                raise ValueError(
+                    f"MLPClassifier: class_weight has keys {unknown} that are not among "
+                    f"the labels {self.classes_.tolist()}; use the labels of y as keys"
+                )
         else:
-            raise TypeError(f"MLPClassifier: class_weight must be 'balanced', a dict or None, "
-                            f"received {self.class_weight!r}")
+            raise TypeError(
+                f"MLPClassifier: class_weight must be 'balanced', a dict or None, "
+                f"received {self.class_weight!r}"
+            )
         factors = np.array([per_class.get(label, 1.0) for label in y.tolist()], dtype=np.float64)
         return factors if sample_weight is None else sample_weight * factors
 
@@ -999,7 +1207,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the network to X (n_samples, n_features) and labels y (n_samples,) or an indicator matrix.
+        """Fit the network to X (n_samples, n_features) and labels y (n_samples,) or indicators.
 
         Returns self.
         """
@@ -1016,9 +1224,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         first = getattr(self, "classes_", None) is None or not hasattr(self, "model_")
         if classes is None and first:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        if classes is not None and not first and not np.array_equal(self.classes_, unique_labels(classes)):
-            raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, "
-                             f"was: {self.classes_!r}")
+        if (
+            classes is not None
+            and not first
+            and not np.array_equal(self.classes_, unique_labels(classes))
+        ):
+            raise ValueError(
+                f"`classes={classes!r}` is not the same as on last call to partial_fit, "
+                f"was: {self.classes_!r}"
+            )
         if first:
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
@@ -1067,27 +1281,48 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         }
 
     _FITTED_KINDS: ClassVar[dict[str, str]] = {
-        **_BaseMLP._FITTED_KINDS, "classes_": "scalar_list", "classes_dtype": "str", "y_type_": "str"}
+        **_BaseMLP._FITTED_KINDS,
+        "classes_": "scalar_list",
+        "classes_dtype": "str",
+        "y_type_": "str",
+    }
     _REQUIRED_FITTED = (*_BaseMLP._REQUIRED_FITTED, "classes_", "classes_dtype", "y_type_")
     _OUT_ACTIVATIONS = ("softmax", "logistic")
 
     def _restore_extra_fitted(self, fitted: dict, file) -> None:
         classes, y_type, outputs = fitted["classes_"], fitted["y_type_"], fitted["n_outputs_"]
-        expected_outputs = {"binary": 1, "multiclass": len(classes), "multilabel-indicator": len(classes)}
-        if y_type not in expected_outputs or (y_type == "binary") != (len(classes) == 2) or (
-                outputs != expected_outputs[y_type]):
-            raise ModelFileError(f"{file}: 'fitted' holds {len(classes)} classes of type {y_type!r} for "
-                                 f"{outputs} outputs; they do not fit together")
+        expected_outputs = {
+            "binary": 1,
+            "multiclass": len(classes),
+            "multilabel-indicator": len(classes),
+        }
+        if (
+            y_type not in expected_outputs
+            or (y_type == "binary") != (len(classes) == 2)
+            or (outputs != expected_outputs[y_type])
+        ):
+            raise ModelFileError(
+                f"{file}: 'fitted' holds {len(classes)} classes of type {y_type!r} for "
+                f"{outputs} outputs; they do not fit together"
+            )
         if fitted["out_activation_"] != ("softmax" if y_type == "multiclass" else "logistic"):
-            raise ModelFileError(f"{file}: 'fitted.out_activation_' {fitted['out_activation_']!r} does not "
-                                 f"fit targets of type {y_type!r}")
+            raise ModelFileError(
+                f"{file}: 'fitted.out_activation_' {fitted['out_activation_']!r} does not "
+                f"fit targets of type {y_type!r}"
+            )
         try:
-            dtype = object if fitted["classes_dtype"] == "object" else np.dtype(fitted["classes_dtype"])
+            dtype = (
+                object if fitted["classes_dtype"] == "object" else np.dtype(fitted["classes_dtype"])
+            )
             if dtype is not object and (dtype.kind not in "biufUS" or dtype.itemsize > 4096):
-                raise ValueError(f"expected a numeric or string dtype, received {fitted['classes_dtype']!r}")
+                raise ValueError(
+                    f"expected a numeric or string dtype, received {fitted['classes_dtype']!r}"
+                )
             self.classes_ = np.asarray(classes, dtype=dtype)
         except (TypeError, ValueError) as error:
-            raise ModelFileError(f"{file}: invalid 'fitted.classes_dtype' or 'fitted.classes_': {error}") from None
+            raise ModelFileError(
+                f"{file}: invalid 'fitted.classes_dtype' or 'fitted.classes_': {error}"
+            ) from None
         del self.classes_dtype, self.y_type_
         lb = LabelBinarizer()
         if y_type == "multilabel-indicator":
@@ -1132,20 +1367,63 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     (3,)
     """
 
-    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant", learning_rate_init=0.001,
-                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
-                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
-                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, dropout=0.0, batch_norm=False, dtype=None):
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        batch_norm=False,
+        dtype=None,
+    ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver, alpha=alpha,
-            batch_size=batch_size, learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
-            verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change, max_fun=max_fun, dropout=dropout, batch_norm=batch_norm,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            batch_norm=batch_norm,
             dtype=dtype,
         )
         self.loss = loss
@@ -1163,11 +1441,21 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return "exp" if self.loss == "poisson" else "identity"
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=(np.float64, np.float32),
-                             reset=reset, accept_sparse=("csr", "csc"))
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+            accept_sparse=("csr", "csc"),
+        )
         if self.loss == "poisson" and np.min(y) < 0:
-            raise ValueError(f"MLPRegressor: loss='poisson' needs targets y >= 0, received a minimum "
-                             f"of {np.min(y)}; use loss='squared_error' for signed targets")
+            raise ValueError(
+                f"MLPRegressor: loss='poisson' needs targets y >= 0, received a minimum "
+                f"of {np.min(y)}; use loss='squared_error' for signed targets"
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         return X, y
@@ -1188,7 +1476,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return out.ravel() if out.shape[1] == 1 else out
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the network to X (n_samples, n_features) and targets y (n_samples,) or (n_samples, n_outputs)."""
+        """Fit the network to X (n_samples, n_features) and targets y (n_samples[, n_outputs])."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @available_if(_stochastic_solver)
