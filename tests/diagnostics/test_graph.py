@@ -39,7 +39,7 @@ def test_dot_has_every_op_tensor_and_edge_of_an_mlp():
     into_first = {a for a, b in edges if b in first}
     assert ids["0.weight (4×3)"] in into_first and ids["5×3"] in into_first
     tensors, ops, _ = graph_nodes(loss)
-    assert len(ops) == 4 and len(tensors) == 10
+    assert len(ops) == 4 and len(tensors) == 9      # x, 4 parameters, 3 activations, loss
     assert len(edges) == sum(len([i for i in op.inputs if i is not None]) for op in ops) + len(ops)
 
 

@@ -37,7 +37,7 @@ def test_sweep_on_a_quadratic_whose_stable_range_is_known(a):
                      end_lr=100.0, num_iter=200, smoothing=0.0, generator=0)
     assert result.diverged
     assert 2 / a < result.lrs[-1] < 2 / a * 1.6
-    assert 0.05 / a < result.suggestion < 2 / a
+    assert 1e-3 / a < result.suggestion < 2 / a
     assert result.min_lr < 2 / a * 1.1
 
 
