@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..backend import xp
-from .grad_mode import AnomalyError, nonfinite, state
+from .grad_mode import AnomalyError, backward_anomaly, nonfinite, state
 
 __all__ = ["VersionCounter", "run_backward", "seed_gradients", "unbroadcast"]
 
@@ -213,9 +213,8 @@ def _backward_pass(roots, seeds, retain_graph, inputs):
             if parent is None or not needed or g is None:
                 continue
             if anomaly and nonfinite(g):
-                raise AnomalyError(
-                    f"{type(ctx).__name__}.backward produced a non-finite gradient (NaN or inf)"
-                )
+                raise backward_anomaly(type(ctx).__name__, getattr(ctx, "modules", ()),
+                                       arrived=nonfinite(grad_output))
             target = parent.data
             fresh = ctx.fresh_grads
             if g.shape != target.shape:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .grad_mode import AnomalyError, nonfinite, state
+from .grad_mode import forward_anomaly, nonfinite, state
 
 __all__ = ["Function"]
 
@@ -64,8 +64,10 @@ class Function:
         if record:
             fn.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
         out = fn.forward(*arrays, **options)
-        if state.anomaly and nonfinite(out):
-            raise AnomalyError(f"{cls.__name__}.forward produced a non-finite value (NaN or inf)")
+        if state.anomaly:
+            if nonfinite(out):
+                raise forward_anomaly(cls.__name__, arrays, tensors, state.modules)
+            fn.modules = tuple(state.modules)   # for the backward's report
         if not record:
             return Tensor._from_op(out, None)
         fn.inputs = tuple(tensors)

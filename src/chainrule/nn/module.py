@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..autograd.grad_mode import state as _grad_state
 from ..autograd.hooks import RemovableHandle
 from ..backend import is_float_dtype, xp
 from ..tensor import Tensor
@@ -122,9 +123,22 @@ class Module:
     _has_hooks = False  # set on the instance by the first register_*_hook
 
     def __call__(self, *args, **kwargs):
-        if self._has_hooks:
-            return call_with_hooks(self, args, kwargs)
+        if self._has_hooks or _grad_state.anomaly:
+            return self._call_slow(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_slow(self, args, kwargs):
+        """A call with hooks, or in anomaly mode: then this module is on the stack of modules
+        being called, which :class:`~chainrule.autograd.detect_anomaly` names in its errors."""
+        if not _grad_state.anomaly:
+            return call_with_hooks(self, args, kwargs)
+        _grad_state.modules.append(self)
+        try:
+            if self._has_hooks:
+                return call_with_hooks(self, args, kwargs)
+            return self.forward(*args, **kwargs)
+        finally:
+            _grad_state.modules.pop()
 
     # ----------------------------------------------------------------- hooks
     def register_forward_pre_hook(self, hook) -> RemovableHandle:

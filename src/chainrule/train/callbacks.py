@@ -384,18 +384,35 @@ class ModelCheckpoint(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as a batch loss is NaN or infinite."""
+    """Stop training as soon as a batch loss is NaN or infinite, and say where it came from.
+
+    With ``fit(..., detect_anomaly=True)`` the warning (and :attr:`report`) names the module,
+    the op, forward or backward, and the batch where the first non-finite value appeared;
+    without it, the warning says how to find out.
+
+    Attributes
+    ----------
+    terminated_batch : int or None
+    report : str or None
+        The warning's text.
+    """
 
     def __init__(self):
         self.terminated_batch = None
+        self.report = None
 
     def on_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
+        logs = logs or {}
+        loss = logs.get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             self.terminated_batch = batch
             self.stop_training = True
-            warnings.warn(f"TerminateOnNaN: batch {batch} has loss {loss}; stopping training",
-                          RuntimeWarning, stacklevel=2)
+            origin = logs.get("anomaly")
+            self.report = (f"TerminateOnNaN: batch {batch} has loss {loss}; stopping training; "
+                           + (f"first non-finite value: {origin}" if origin else
+                              "run fit(..., detect_anomaly=True) to find the module and op "
+                              "that produced it"))
+            warnings.warn(self.report, RuntimeWarning, stacklevel=2)
 
 
 def _is_scheduler(obj) -> bool:

@@ -37,7 +37,7 @@ def fit(model, train_data, *, loss, optimizer, epochs: int, batch_size: int = 32
         validation_data=None, validation_split: float = 0.0, callbacks=(), metrics=(),
         progress: bool = True, shuffle: bool = True, generator=None, resume_from=None,
         verbose: int = 1, clip_grad_norm: float | None = None, strategy=None,
-        steps_per_epoch: int | None = None) -> History:
+        steps_per_epoch: int | None = None, detect_anomaly: bool = False) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
 
     Parameters
@@ -83,6 +83,11 @@ def fit(model, train_data, *, loss, optimizer, epochs: int, batch_size: int = 32
     strategy : Strategy, optional
         How training spreads over processes (default :class:`SingleProcess`);
         see ``docs/design.md``.
+    detect_anomaly : bool
+        Check every op of every step for NaN and inf (slower): the first one ends training
+        with an :class:`~chainrule.autograd.AnomalyError` naming the module (``model.3
+        (Linear)``), the op, forward or backward, the epoch and the batch; with a
+        :class:`TerminateOnNaN` callback, training stops and the callback reports it instead.
     steps_per_epoch : int, optional
         For a stream: the number of batches that make an epoch (required for an endless
         stream; without it, one epoch reads the stream to its end). Training stops early
@@ -137,6 +142,7 @@ def fit(model, train_data, *, loss, optimizer, epochs: int, batch_size: int = 32
 
     trainer = Trainer(model, optimizer, loss_fn, epochs, generator, History(), callbacks,
                       data_generator, strategy)
+    trainer.detect_anomaly = bool(detect_anomaly)
     if resume_from is not None:
         trainer.restore(resume_from)
     history = run_epochs(trainer, train, validation, batch_size=batch_size, shuffle=shuffle,

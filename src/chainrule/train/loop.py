@@ -15,15 +15,17 @@ bit-identical weights to an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import sys
 import time
 
-from ..autograd import no_grad
+from ..autograd import AnomalyError, detect_anomaly, no_grad
 from ..backend import xp
 from ..optim.factory import get_lr
 from ..rng import default_generator
 from ..tensor import Tensor
-from .callbacks import CallbackList
+from .callbacks import CallbackList, TerminateOnNaN
 from .history import History
 from .step import input_tensor, model_dtype, train_step
 from .strategy import get_strategy
@@ -68,6 +70,8 @@ class Trainer:
         self.initial_epoch = 0
         self.epochs_completed = 0
         self.stop_training = False
+        self.detect_anomaly = False
+        self.anomaly = None
 
     def generators(self) -> dict:
         """Every random generator the run draws from, by a stable name."""
@@ -217,11 +221,23 @@ def _run_epoch(trainer, epoch, train, batch_size, shuffle, metric_fns, clip_grad
         xb = xp.asarray(xb)  # rows of a memory-mapped file are read here, this shard's only
         size = len(xb)
         callbacks.on_batch_begin(batch, {"size": size})
-        result = train_step(
-            model, input_tensor(xb, dtype), _target(yb), loss=trainer.loss,
-            optimizer=trainer.optimizer, batch=batch, callbacks=callbacks, strategy=strategy,
-            clip_grad_norm=clip_grad_norm, parameters=params, global_size=global_size,
-        )
+        try:
+            with detect_anomaly() if trainer.detect_anomaly else contextlib.nullcontext():
+                result = train_step(
+                    model, input_tensor(xb, dtype), _target(yb), loss=trainer.loss,
+                    optimizer=trainer.optimizer, batch=batch, callbacks=callbacks,
+                    strategy=strategy, clip_grad_norm=clip_grad_norm, parameters=params,
+                    global_size=global_size,
+                )
+        except AnomalyError as error:
+            # where the first NaN/inf came from, with the batch: TerminateOnNaN reports it and
+            # stops training; without one, the error ends fit
+            trainer.anomaly = error.at_batch(epoch, batch)
+            if not any(isinstance(cb, TerminateOnNaN) for cb in callbacks.callbacks):
+                raise
+            callbacks.on_batch_end(batch, {"loss": math.nan, "size": size,
+                                           "anomaly": str(error)})
+            break
         total_loss += result.loss * size
         seen += size
         batch_loss = result.loss
