@@ -62,4 +62,4 @@ def test_unsupported_models_are_refused(batch):
     with pytest.raises(TypeError, match="Conv2d"):
         explain(nn.Sequential(nn.Conv2d(1, 2, 3)), *batch)
     with pytest.raises(ValueError, match="shape"):
-        explain(nn.Sequential(nn.Linear(4, 3)), np.ones((2, 2, 4)))
+        explain(nn.Sequential(nn.Linear(4, 3)), np.ones(4))

@@ -47,6 +47,8 @@ COMMANDS = [
     "inspect",
     "datasets",
     "gradcheck",
+    "explain",
+    "lr_find",
 ]
 """The subcommand modules of this package, in ``--help`` order: one line per subcommand."""
 

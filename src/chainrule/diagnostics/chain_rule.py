@@ -95,16 +95,20 @@ def _relative(a, b) -> float:
     return float(xp.abs(a - b).max()) / scale if a.size else 0.0
 
 
-def _layers(model):
+def _layers(model, prefix="model"):
     """[(name, module)] of the leaf modules in forward order; a Sequential tree flattened."""
     from ..nn import Sequential
 
     if not isinstance(model, Sequential):
+        children = list(model.named_children())
+        if len(children) == 1 and isinstance(children[0][1], Sequential):
+            # a preset: its layers are one Sequential
+            return _layers(children[0][1], f"{prefix}.{children[0][0]}")
         raise TypeError(
             f"explain: expected an nn.Sequential of Linear and activation layers, received "
             f"{type(model).__name__}; wrap your layers in nn.Sequential to see the chain rule")
     leaves = []
-    stack = [("model", model)]
+    stack = [(prefix, model)]
     while stack:
         name, module = stack.pop(0)
         children = list(module.named_children())
@@ -142,8 +146,8 @@ def explain(model, x, y=None, *, loss="cross_entropy", entries: int = 3, eps: fl
 
     leaves = _layers(model)
     x = xp.asarray(x.data if isinstance(x, Tensor) else x, dtype=xp.float64)
-    if x.ndim != 2:
-        raise ValueError(f"explain: expected x of shape (N, features), received {x.shape}")
+    if x.ndim < 2:
+        raise ValueError(f"explain: expected a batch x of shape (N, ...), received {x.shape}")
     y = xp.zeros(len(x), dtype=xp.int64) if y is None else xp.asarray(getattr(y, "data", y))
     loss_fn = get_loss(loss)
     rng = generator if isinstance(generator, xp.random.Generator) else xp.random.default_rng(generator)

@@ -83,7 +83,7 @@ class LRFinderResult:
         ax.set_xlabel("learning rate (log scale)")
         ax.set_ylabel("training loss")
         ax.set_title(title)
-        ax.grid(True, which="both", alpha=0.3)
+        ax.grid(True, which="major", alpha=0.3)
         ax.legend()
         fig.tight_layout()
         fig.savefig(path)

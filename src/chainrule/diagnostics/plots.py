@@ -65,16 +65,20 @@ def plot_health(health, folder) -> list:
     fig, ax = plt.subplots(figsize=(8, 4.8), dpi=110)
     for name, fractions in health.dead_fraction.items():
         epochs = list(range(1, len(fractions) + 1))
-        ax.plot(epochs, [100 * f for f in fractions], marker="o", label=f"ReLU {name}")
-    ax.axhline(100 * health.thresholds["dead_fraction"], color="#d62728", linestyle="--",
-               linewidth=1, label="warning threshold")
+        ax.plot(epochs, [100 * f for f in fractions], marker="o", label=f"layer {name} (ReLU)")
+    if health.dead_fraction:
+        ax.axhline(100 * health.thresholds["dead_fraction"], color="#d62728", linestyle="--",
+                   linewidth=1, label="warning threshold")
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "this network has no ReLU layers", ha="center", va="center",
+                transform=ax.transAxes, fontsize=12, color="#555555")
     ax.set_ylim(0, 100)
     ax.set_xlabel("epoch")
     ax.set_ylabel("dead units (% of the layer)")
     ax.set_title("ReLU units that were zero for every sample of the epoch")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
     fig.tight_layout()
     paths.append(os.path.join(folder, "dead_units.png"))
     fig.savefig(paths[-1])
