@@ -32,10 +32,18 @@ def workload(every: int | None):
     def run():
         model = presets.build_preset("mlp", bundle.input_shape, bundle.num_outputs)
         callbacks = [] if every is None else [TrainingHealth(every=every, verbose=False)]
-        fit(model, (bundle.X_train, bundle.y_train), loss="cross_entropy",
-            optimizer=optim.Adam(model.parameters(), lr=preset["lr"]), epochs=EPOCHS,
-            batch_size=preset["batch_size"], callbacks=callbacks, progress=False, verbose=0,
-            generator=0)
+        fit(
+            model,
+            (bundle.X_train, bundle.y_train),
+            loss="cross_entropy",
+            optimizer=optim.Adam(model.parameters(), lr=preset["lr"]),
+            epochs=EPOCHS,
+            batch_size=preset["batch_size"],
+            callbacks=callbacks,
+            progress=False,
+            verbose=0,
+            generator=0,
+        )
 
     return run
 
@@ -47,15 +55,23 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     limiter = set_threads(args.threads)  # noqa: F841 - the limit holds while it lives
-    results = interleaved({"fit": workload(None), "fit + TrainingHealth": workload(args.every)},
-                          rounds=args.rounds, per_round=1, warmup=1)
+    results = interleaved(
+        {"fit": workload(None), "fit + TrainingHealth": workload(args.every)},
+        rounds=args.rounds,
+        per_round=1,
+        warmup=1,
+    )
     base = results["fit"]["median_s"]
-    print(f"| run (mlp preset, digits, {EPOCHS} epochs, {args.threads} BLAS thread) | median s "
-          f"| min–max s | vs fit |\n|---|---|---|---|")
+    print(
+        f"| run (mlp preset, digits, {EPOCHS} epochs, {args.threads} BLAS thread) | median s "
+        f"| min–max s | vs fit |\n|---|---|---|---|"
+    )
     for name, r in results.items():
-        print(f"| {name}{' (every=' + str(args.every) + ')' if 'Health' in name else ''} | "
-              f"{r['median_s']:.3f} | {r['min_s']:.3f}–{r['max_s']:.3f} | "
-              f"{r['median_s'] / base:.3f} |")
+        print(
+            f"| {name}{' (every=' + str(args.every) + ')' if 'Health' in name else ''} | "
+            f"{r['median_s']:.3f} | {r['min_s']:.3f}–{r['max_s']:.3f} | "
+            f"{r['median_s'] / base:.3f} |"
+        )
     return results
 
 

@@ -19,7 +19,7 @@ def five_layer_mlp():
         layers.append(nn.Linear(4, 4 if i < 4 else 2, generator=g))
         if i < 4:
             layers.append(nn.ReLU())
-    return nn.Sequential(*layers)            # Linear layers at 0, 2, 4, 6, 8
+    return nn.Sequential(*layers)  # Linear layers at 0, 2, 4, 6, 8
 
 
 X = np.random.default_rng(1).normal(size=(32, 4)).astype(np.float32)
@@ -62,7 +62,7 @@ def test_an_op_that_produces_nan_from_finite_inputs():
 def test_a_backward_that_produces_nan_names_its_module():
     class Sqrt(nn.Module):
         def forward(self, x):
-            return (x * 0.0).sqrt()                  # d√u/du = 1/(2√u) is inf at 0
+            return (x * 0.0).sqrt()  # d√u/du = 1/(2√u) is inf at 0
 
     model = nn.Sequential(nn.Linear(4, 4), Sqrt(), nn.Linear(4, 2))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -81,9 +81,18 @@ def test_fit_with_detect_anomaly_reports_the_batch():
 
     model[4].register_forward_hook(poison_third_batch)
     with pytest.raises(AnomalyError) as info:
-        fit(model, (X, Y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=0.1),
-            epochs=1, batch_size=8, shuffle=False, verbose=0, progress=False,
-            detect_anomaly=True)
+        fit(
+            model,
+            (X, Y),
+            loss="cross_entropy",
+            optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=1,
+            batch_size=8,
+            shuffle=False,
+            verbose=0,
+            progress=False,
+            detect_anomaly=True,
+        )
     error = info.value
     assert (error.epoch, error.batch, error.module) == (0, 2, "model.4 (Linear)")
     assert "(epoch 1, batch 3)" in str(error)
@@ -95,9 +104,17 @@ def test_terminate_on_nan_reports_the_same_origin():
     guard = TerminateOnNaN()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        history = fit(model, (X, Y), loss="cross_entropy", epochs=3, verbose=0, progress=False,
-                      optimizer=optim.SGD(model.parameters(), lr=0.1), callbacks=[guard],
-                      detect_anomaly=True)
+        history = fit(
+            model,
+            (X, Y),
+            loss="cross_entropy",
+            epochs=3,
+            verbose=0,
+            progress=False,
+            optimizer=optim.SGD(model.parameters(), lr=0.1),
+            callbacks=[guard],
+            detect_anomaly=True,
+        )
     assert guard.terminated_batch == 0 and len(history.epoch) <= 1
     assert "model.6 (Linear)" in guard.report and "parameter model.6.weight" in guard.report
 
@@ -108,6 +125,14 @@ def test_without_anomaly_mode_terminate_on_nan_says_how_to_find_it():
     guard = TerminateOnNaN()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        fit(model, (X, Y), loss="cross_entropy", epochs=1, verbose=0, progress=False,
-            optimizer=optim.SGD(model.parameters(), lr=0.1), callbacks=[guard])
+        fit(
+            model,
+            (X, Y),
+            loss="cross_entropy",
+            epochs=1,
+            verbose=0,
+            progress=False,
+            optimizer=optim.SGD(model.parameters(), lr=0.1),
+            callbacks=[guard],
+        )
     assert "detect_anomaly=True" in guard.report

@@ -15,8 +15,13 @@ def batch():
 @pytest.mark.parametrize("act", [nn.Tanh, nn.ReLU, nn.Sigmoid])
 def test_every_recomputed_delta_and_gradient_agrees(batch, act):
     g = np.random.default_rng(1)
-    model = nn.Sequential(nn.Linear(4, 8, generator=g), act(), nn.Linear(8, 6, generator=g), act(),
-                          nn.Linear(6, 3, generator=g))
+    model = nn.Sequential(
+        nn.Linear(4, 8, generator=g),
+        act(),
+        nn.Linear(8, 6, generator=g),
+        act(),
+        nn.Linear(6, 3, generator=g),
+    )
     report = explain(model, *batch)
     assert report.ok, str(report)
     assert report.max_error < 1e-10
@@ -35,14 +40,19 @@ def test_output_delta_norm_matches_the_softmax_closed_form(batch):
     z = X @ W.T + b
     p = np.exp(z - z.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
-    delta = (p - np.eye(3)[y]) / len(X)                  # ∂(mean cross-entropy)/∂z
+    delta = (p - np.eye(3)[y]) / len(X)  # ∂(mean cross-entropy)/∂z
     assert f"‖δ⁽¹⁾‖ = {np.linalg.norm(delta):.4g}" in str(report)
 
 
 def test_a_wrong_backward_is_caught(batch, monkeypatch):
-    model = nn.Sequential(nn.Linear(4, 8, generator=np.random.default_rng(3)), nn.Tanh(),
-                          nn.Linear(8, 3, generator=np.random.default_rng(4)))
-    monkeypatch.setattr(activation.Tanh, "backward", lambda self, g: (2 * g * (1 - self.a * self.a),))
+    model = nn.Sequential(
+        nn.Linear(4, 8, generator=np.random.default_rng(3)),
+        nn.Tanh(),
+        nn.Linear(8, 3, generator=np.random.default_rng(4)),
+    )
+    monkeypatch.setattr(
+        activation.Tanh, "backward", lambda self, g: (2 * g * (1 - self.a * self.a),)
+    )
     report = explain(model, *batch)
     assert not report.ok and "MISMATCH" in str(report)
 

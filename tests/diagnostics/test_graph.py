@@ -39,7 +39,7 @@ def test_dot_has_every_op_tensor_and_edge_of_an_mlp():
     into_first = {a for a, b in edges if b in first}
     assert ids["0.weight (4×3)"] in into_first and ids["5×3"] in into_first
     tensors, ops, _ = graph_nodes(loss)
-    assert len(ops) == 4 and len(tensors) == 9      # x, 4 parameters, 3 activations, loss
+    assert len(ops) == 4 and len(tensors) == 9  # x, 4 parameters, 3 activations, loss
     assert len(edges) == sum(len([i for i in op.inputs if i is not None]) for op in ops) + len(ops)
 
 
@@ -49,7 +49,7 @@ def test_shared_input_is_one_node_with_two_edges():
     nodes, edges = parse(draw_graph(y))
     mul = [n for n, label in nodes.items() if label == "Mul"]
     assert len(mul) == 1
-    assert sum(1 for a, b in edges if b == mul[0]) == 2      # x used twice
+    assert sum(1 for a, b in edges if b == mul[0]) == 2  # x used twice
 
 
 def test_long_chain_needs_no_recursion():

@@ -22,6 +22,7 @@ class Quadratic(nn.Module):
 def half_a_square(a):
     def loss(output, target):
         return (output * output).mean() * (0.5 * a)
+
     return loss
 
 
@@ -33,8 +34,17 @@ def test_sweep_on_a_quadratic_whose_stable_range_is_known(a):
     model = Quadratic()
     opt = optim.SGD(model.parameters(), lr=0.01)
     X, y = np.ones((64, 1)), np.zeros(64)
-    result = lr_find(model, (X, y), loss=half_a_square(a), optimizer=opt, start_lr=1e-4,
-                     end_lr=100.0, num_iter=200, smoothing=0.0, generator=0)
+    result = lr_find(
+        model,
+        (X, y),
+        loss=half_a_square(a),
+        optimizer=opt,
+        start_lr=1e-4,
+        end_lr=100.0,
+        num_iter=200,
+        smoothing=0.0,
+        generator=0,
+    )
     assert result.diverged
     assert 2 / a < result.lrs[-1] < 2 / a * 1.6
     assert 1e-3 / a < result.suggestion < 2 / a
@@ -45,10 +55,11 @@ def test_model_and_optimizer_are_restored_bit_for_bit():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(128, 4)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.int64)
-    model = nn.Sequential(nn.Linear(4, 8, generator=0), nn.BatchNorm1d(8), nn.ReLU(),
-                          nn.Linear(8, 2, generator=1))
+    model = nn.Sequential(
+        nn.Linear(4, 8, generator=0), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2, generator=1)
+    )
     opt = optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(3):                                      # some optimizer state to keep
+    for _ in range(3):  # some optimizer state to keep
         opt.zero_grad()
         F.cross_entropy(model(X), y).backward()
         opt.step()
@@ -70,19 +81,34 @@ def test_plot_is_written(tmp_path):
     X = rng.normal(size=(128, 4)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.int64)
     model = nn.Sequential(nn.Linear(4, 8, generator=0), nn.ReLU(), nn.Linear(8, 2, generator=1))
-    result = lr_find(model, (X, y), loss="cross_entropy",
-                     optimizer=optim.SGD(model.parameters(), lr=0.1), generator=0)
+    result = lr_find(
+        model,
+        (X, y),
+        loss="cross_entropy",
+        optimizer=optim.SGD(model.parameters(), lr=0.1),
+        generator=0,
+    )
     path = result.plot(tmp_path / "lr.png")
     assert path.stat().st_size > 10_000
     assert all(math.isfinite(v) for v in result.losses[:-1])
 
 
-@pytest.mark.parametrize("kwargs, match", [({"start_lr": 0}, "start_lr"),
-                                           ({"start_lr": 1.0, "end_lr": 0.5}, "larger"),
-                                           ({"num_iter": 1}, "num_iter"),
-                                           ({"smoothing": 1.0}, "smoothing")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"start_lr": 0}, "start_lr"),
+        ({"start_lr": 1.0, "end_lr": 0.5}, "larger"),
+        ({"num_iter": 1}, "num_iter"),
+        ({"smoothing": 1.0}, "smoothing"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     model = nn.Linear(2, 2)
     with pytest.raises(ValueError, match=match):
-        lr_find(model, (np.ones((4, 2)), np.zeros(4, dtype=np.int64)), loss="cross_entropy",
-                optimizer=optim.SGD(model.parameters(), lr=0.1), **kwargs)
+        lr_find(
+            model,
+            (np.ones((4, 2)), np.zeros(4, dtype=np.int64)),
+            loss="cross_entropy",
+            optimizer=optim.SGD(model.parameters(), lr=0.1),
+            **kwargs,
+        )

@@ -22,7 +22,7 @@ def test_initial_loss_of_a_well_initialised_classifier_is_ln_k(data):
 
 def test_over_confident_initialisation_is_flagged_with_a_remedy(data):
     model = nn.Sequential(nn.Linear(8, 32, generator=0), nn.ReLU(), nn.Linear(32, 10, generator=1))
-    model[2].weight.data *= 50                                 # huge logits at init
+    model[2].weight.data *= 50  # huge logits at init
     verdict = check_initial_loss(model, data)
     assert not verdict.ok and verdict.value > 3 * math.log(10)
     assert "over-confident" in verdict.message and "initialisation" in verdict.message
@@ -36,7 +36,9 @@ def test_regression_expects_mean_square_of_targets():
     model.weight.data *= 0
     model.bias.data *= 0
     verdict = check_initial_loss(model, (X, y), loss="mse")
-    assert verdict.ok and verdict.value == pytest.approx(float(np.mean(y.astype(np.float64) ** 2)), rel=1e-5)
+    assert verdict.ok and verdict.value == pytest.approx(
+        float(np.mean(y.astype(np.float64) ** 2)), rel=1e-5
+    )
 
 
 def test_a_working_network_overfits_one_batch_and_is_restored(data):
@@ -52,6 +54,6 @@ def test_a_network_with_a_frozen_body_cannot_overfit(data):
     X, y = data[0][:16], data[1][:16]
     model = nn.Sequential(nn.Linear(8, 64, generator=0), nn.Tanh(), nn.Linear(64, 10, generator=1))
     model[0].freeze()
-    model[0].weight.data *= 0            # a frozen dead body: the head gets constant features
+    model[0].weight.data *= 0  # a frozen dead body: the head gets constant features
     verdict = overfit_one_batch(model, (X, y), steps=100)
     assert not verdict.ok and "frozen or disconnected" in verdict.message

@@ -19,8 +19,9 @@ def register_all(model, log):
     for i, module in enumerate(model):
         handles.append(module.register_forward_pre_hook(lambda m, a, i=i: log.append(("pre", i))))
         handles.append(module.register_forward_hook(lambda m, a, o, i=i: log.append(("fwd", i))))
-        handles.append(module.register_full_backward_hook(
-            lambda m, gi, go, i=i: log.append(("bwd", i))))
+        handles.append(
+            module.register_full_backward_hook(lambda m, gi, go, i=i: log.append(("bwd", i)))
+        )
     return handles
 
 
@@ -28,8 +29,17 @@ def test_firing_order_and_once_per_pass():
     model, log = mlp(), []
     register_all(model, log)
     F.cross_entropy(model(X), Y).backward()
-    assert log == [("pre", 0), ("fwd", 0), ("pre", 1), ("fwd", 1), ("pre", 2), ("fwd", 2),
-                   ("bwd", 2), ("bwd", 1), ("bwd", 0)]
+    assert log == [
+        ("pre", 0),
+        ("fwd", 0),
+        ("pre", 1),
+        ("fwd", 1),
+        ("pre", 2),
+        ("fwd", 2),
+        ("bwd", 2),
+        ("bwd", 1),
+        ("bwd", 0),
+    ]
     log.clear()
     F.cross_entropy(model(X), Y).backward()
     assert len(log) == 9
@@ -51,9 +61,11 @@ def test_backward_hook_sees_the_gradients_of_input_and_output():
     logits = model(X).data.astype(np.float64)
     p = np.exp(logits - logits.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
-    delta = (p - np.eye(2)[Y]) / len(X)                           # ∂J/∂z of the last layer
+    delta = (p - np.eye(2)[Y]) / len(X)  # ∂J/∂z of the last layer
     np.testing.assert_allclose(seen["go"][0].data, delta, rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(seen["gi"][0].data, delta @ model[2].weight.data, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        seen["gi"][0].data, delta @ model[2].weight.data, rtol=1e-5, atol=1e-7
+    )
     np.testing.assert_allclose(hidden_grad["g"], seen["gi"][0].data, rtol=1e-6)
 
 
@@ -81,7 +93,7 @@ def test_removed_handles_never_fire_again():
         handle.remove()
     F.cross_entropy(model(X), Y).backward()
     assert log == []
-    handles[0].remove()                                          # idempotent
+    handles[0].remove()  # idempotent
 
 
 def test_hook_on_the_first_layer_fires_with_no_input_gradient():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..backend import xp
-from .grad_mode import AnomalyError, backward_anomaly, nonfinite, state
+from .grad_mode import backward_anomaly, nonfinite, state
 
 __all__ = ["VersionCounter", "run_backward", "seed_gradients", "unbroadcast"]
 

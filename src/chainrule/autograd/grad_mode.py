@@ -136,7 +136,7 @@ def forward_anomaly(op: str, arrays, tensors, stack) -> AnomalyError:
     """The error for a forward whose output is non-finite: produced here, or already in an input."""
     where = module_path(stack)
     place = f" in {where}" if where else ""
-    for array, tensor in zip(arrays, tensors):
+    for array, tensor in zip(arrays, tensors, strict=False):
         if nonfinite(xp.asarray(array)):
             if tensor is None or tensor._ctx is None:
                 origin = "a constant operand" if tensor is None else _leaf_name(tensor, stack)

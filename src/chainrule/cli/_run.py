@@ -24,7 +24,8 @@ RUN_FILE = "run.json"
 STAGING = ".partial"
 CHECKPOINT = "checkpoint.safetensors"
 RUN_FILES = (RUN_FILE, CHECKPOINT, "metrics.json", "history.csv", "model", "loss.png",
-             "accuracy.png", "confusion_matrix.png", "predicted_vs_true.png")
+             "accuracy.png", "confusion_matrix.png", "predicted_vs_true.png", "diagnostics.json",
+             "gradient_norms.png", "update_ratios.png", "dead_units.png")
 """Everything a run writes into its folder (all moved into place together)."""
 
 

@@ -8,21 +8,45 @@ finite differences (see :func:`chainrule.diagnostics.explain`).
 
 from __future__ import annotations
 
-from ._common import EXIT_FAILED, EXIT_OK, CLIError, add_command, load_data, load_model, positive_int
+from ._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CLIError,
+    add_command,
+    load_data,
+    load_model,
+    positive_int,
+)
 
 
 def add_parser(subparsers):
-    p = add_command(subparsers, "explain", "show the chain rule on a trained network's layers",
-                    "Run one batch through a saved MLP, print each layer's backpropagation "
-                    "equations with the live shapes and norms, and check every gradient against "
-                    "autograd and finite differences.", run)
+    p = add_command(
+        subparsers,
+        "explain",
+        "show the chain rule on a trained network's layers",
+        "Run one batch through a saved MLP, print each layer's backpropagation "
+        "equations with the live shapes and norms, and check every gradient against "
+        "autograd and finite differences.",
+        run,
+    )
     p.add_argument("model", metavar="RUN_OR_MODEL", help="a run folder or a model folder")
-    p.add_argument("--data", metavar="NAME|PATH",
-                   help="dataset (default: the one the model was trained on)")
-    p.add_argument("--samples", type=positive_int, default=32, metavar="N",
-                   help="test samples in the batch (default: 32)")
-    p.add_argument("--entries", type=positive_int, default=3, metavar="K",
-                   help="entries of each weight gradient checked by finite differences (default 3)")
+    p.add_argument(
+        "--data", metavar="NAME|PATH", help="dataset (default: the one the model was trained on)"
+    )
+    p.add_argument(
+        "--samples",
+        type=positive_int,
+        default=32,
+        metavar="N",
+        help="test samples in the batch (default: 32)",
+    )
+    p.add_argument(
+        "--entries",
+        type=positive_int,
+        default=3,
+        metavar="K",
+        help="entries of each weight gradient checked by finite differences (default 3)",
+    )
     return p
 
 

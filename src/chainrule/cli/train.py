@@ -54,7 +54,7 @@ _weight_decay = argument(float, lambda v: v >= 0 and math.isfinite(v), "a number
 DEFAULTS = {"data": "digits", "model": "mlp", "seed": 0, "threads": 1, "val_split": 0.1,
             "standardize": True, "test_data": None, "target": None, "task": None, "hidden": None,
             "dropout": None, "weight_decay": None, "patience": None, "max_data_mb": None,
-            "init_from": None}
+            "init_from": None, "diagnose": None}
 """Settings that do not depend on the data; the rest come from :func:`presets.training_defaults`."""
 
 LOCKED_ON_RESUME = ("data", "test_data", "target", "task", "standardize", "max_data_mb", "model",
@@ -123,6 +123,10 @@ def add_parser(subparsers):
                         "(default: standardise)")
     p.add_argument("--val-split", type=fraction, metavar="F",
                    help="fraction of the training set held out for validation (default: 0.1)")
+    p.add_argument("--diagnose", action="store_true", default=None,
+                   help="record training health (per-layer gradient norms, update ratios, dead "
+                        "and saturated units; chainrule.diagnostics.TrainingHealth): write "
+                        "diagnostics.json and its plots, and print its warnings at the end")
     p.add_argument("--init-from", metavar="RUN|STATE.safetensors",
                    help="start from the weights of a run, a model folder or a safetensors state "
                         "dict (for example exported from PyTorch); weights whose name or shape "
@@ -141,7 +145,7 @@ _FLAG = {"data": "--data", "test_data": "--test-data", "target": "--target", "ta
          "lr": "--lr", "optimizer": "--optimizer", "weight_decay": "--weight-decay",
          "schedule": "--schedule", "patience": "--patience", "threads": "--threads",
          "seed": "--seed", "standardize": "--no-standardize", "val_split": "--val-split",
-         "init_from": "--init-from"}
+         "init_from": "--init-from", "diagnose": "--diagnose"}
 _PRESET_KEYS = ("epochs", "lr", "batch_size", "optimizer", "schedule", "clip_grad_norm")
 
 
@@ -336,7 +340,13 @@ def _callbacks(config, staging, *, resuming):
                                          restore_best_weights=True)
         callbacks.append(stopper)
     callbacks.append(training.ModelCheckpoint(os.path.join(staging, _run.CHECKPOINT)))
-    return callbacks, guard, stopper
+    health = None
+    if config.get("diagnose"):
+        from ..diagnostics import TrainingHealth
+
+        health = TrainingHealth(every=10, verbose=False)
+        callbacks.append(health)
+    return callbacks, guard, stopper, health
 
 
 # -------------------------------------------------------------------- train
@@ -518,7 +528,8 @@ def _train(plan: _Plan, staging: str) -> int:
     created = document.get("created") if document else None
     if main:
         _run.write_run(staging, config, status="running", epochs_completed=0, created=created)
-    callbacks, guard, stopper = _callbacks(config, staging or out, resuming=resume is not None)
+    callbacks, guard, stopper, health = _callbacks(config, staging or out,
+                                                   resuming=resume is not None)
     n_params = sum(int(p.data.size) for p in model.parameters())
     print(f"chainrule train: {plan.model_name} ({n_params:,} parameters) on {bundle.name} "
           f"({len(bundle.X_train)} train / {len(bundle.X_test)} test), {config['epochs']} "
@@ -564,14 +575,25 @@ def _train(plan: _Plan, staging: str) -> int:
     from .plots import save_plots
 
     plots = save_plots(staging, history, bundle, test_pred)
+    if health is not None:
+        health.save(os.path.join(staging, "diagnostics.json"))
+        if plots:
+            health.plot(staging)
     _run.write_run(staging, config, status="finished", epochs_completed=len(history.epoch),
                    created=created,
                    result={k: v for k, v in summary.items() if k.startswith("test_")})
     _run.commit(staging, out, overwrite=plan.args.overwrite)
     shown = ", ".join(f"test_{k}: {v:.4f}" for k, v in results.items())
     print(f"{shown}  ({train_time:.1f} s)")
+    if health is not None:
+        found = health.warnings()
+        print(f"diagnostics: {len(found)} warning{'' if len(found) == 1 else 's'}"
+              + (" (see diagnostics.json and gradient_norms.png, update_ratios.png, "
+                 "dead_units.png)" if plots else " (see diagnostics.json)"))
+        for line in found:
+            print(f"  warning: {line}")
     print(f"saved run.json, model, checkpoint, metrics.json, history.csv"
-          f"{', plots' if plots else ''} to {out}")
+          f"{', diagnostics' if health is not None else ''}{', plots' if plots else ''} to {out}")
     return EXIT_OK
 
 

@@ -62,7 +62,7 @@ def _derivative(kind, module, z):
         return xp.where(z > 0, 1.0, getattr(module, "negative_slope", 0.01))
     if kind == "Sigmoid":
         s = 1.0 / (1.0 + xp.exp(-z))
-        return s * (1.0 - s)              # σ'(z) = σ(z)(1 − σ(z)), taken at z (not at a)
+        return s * (1.0 - s)  # σ'(z) = σ(z)(1 − σ(z)), taken at z (not at a)
     if kind == "Tanh":
         return 1.0 - xp.tanh(z) ** 2
     return None
@@ -106,7 +106,8 @@ def _layers(model, prefix="model"):
             return _layers(children[0][1], f"{prefix}.{children[0][0]}")
         raise TypeError(
             f"explain: expected an nn.Sequential of Linear and activation layers, received "
-            f"{type(model).__name__}; wrap your layers in nn.Sequential to see the chain rule")
+            f"{type(model).__name__}; wrap your layers in nn.Sequential to see the chain rule"
+        )
     leaves = []
     stack = [(prefix, model)]
     while stack:
@@ -119,8 +120,17 @@ def _layers(model, prefix="model"):
     return leaves
 
 
-def explain(model, x, y=None, *, loss="cross_entropy", entries: int = 3, eps: float = 1e-6,
-            tolerance: float = 1e-5, generator=0) -> ChainRuleReport:
+def explain(
+    model,
+    x,
+    y=None,
+    *,
+    loss="cross_entropy",
+    entries: int = 3,
+    eps: float = 1e-6,
+    tolerance: float = 1e-5,
+    generator=0,
+) -> ChainRuleReport:
     """Show and check the chain rule, layer by layer from the output back, on one batch.
 
     Parameters
@@ -150,7 +160,11 @@ def explain(model, x, y=None, *, loss="cross_entropy", entries: int = 3, eps: fl
         raise ValueError(f"explain: expected a batch x of shape (N, ...), received {x.shape}")
     y = xp.zeros(len(x), dtype=xp.int64) if y is None else xp.asarray(getattr(y, "data", y))
     loss_fn = get_loss(loss)
-    rng = generator if isinstance(generator, xp.random.Generator) else xp.random.default_rng(generator)
+    rng = (
+        generator
+        if isinstance(generator, xp.random.Generator)
+        else xp.random.default_rng(generator)
+    )
     twin = copy.deepcopy(model).double().eval()
     twin_leaves = _layers(twin)
 
@@ -162,20 +176,30 @@ def explain(model, x, y=None, *, loss="cross_entropy", entries: int = 3, eps: fl
             layers.append({"name": name, "linear": module, "act": None, "act_kind": None})
         elif kind in ("Flatten", "Dropout"):
             continue
-        elif layers and layers[-1]["act"] is None and _derivative(kind, module, xp.zeros(1)) is not None:
+        elif (
+            layers
+            and layers[-1]["act"] is None
+            and _derivative(kind, module, xp.zeros(1)) is not None
+        ):
             layers[-1]["act"], layers[-1]["act_kind"] = module, kind
         else:
-            raise TypeError(f"explain: {leaves[i][0]} is a {kind}; explain shows the chain rule "
-                            "for Linear layers with elementwise activations only")
+            raise TypeError(
+                f"explain: {leaves[i][0]} is a {kind}; explain shows the chain rule "
+                "for Linear layers with elementwise activations only"
+            )
     if not layers:
         raise TypeError("explain: the model has no Linear layer")
 
     captured = {}
     handles = []
     for index, layer in enumerate(layers):
+
         def hook(module, inputs, output, index=index):
             captured[index] = {"a_prev": inputs[0].data, "z": output.data}
-            output.register_hook(lambda g, index=index: captured[index].__setitem__("delta", g.data))
+            output.register_hook(
+                lambda g, index=index: captured[index].__setitem__("delta", g.data)
+            )
+
         handles.append(layer["linear"].register_forward_hook(hook))
     try:
         with enable_grad():
@@ -188,8 +212,10 @@ def explain(model, x, y=None, *, loss="cross_entropy", entries: int = 3, eps: fl
 
     report = ChainRuleReport()
     L = len(layers)
-    report.lines.append(f"J = {loss if isinstance(loss, str) else 'loss'} = {float(J.item()):.6g} "
-                        f"on a batch of {len(x)} (float64 copy of the model, evaluation mode)")
+    report.lines.append(
+        f"J = {loss if isinstance(loss, str) else 'loss'} = {float(J.item()):.6g} "
+        f"on a batch of {len(x)} (float64 copy of the model, evaluation mode)"
+    )
 
     def check(label, recomputed, autograd):
         error = _relative(recomputed, autograd)
@@ -199,46 +225,73 @@ def explain(model, x, y=None, *, loss="cross_entropy", entries: int = 3, eps: fl
         return f"    {label}: max relative difference {error:.1e} {'✓' if good else '✗ MISMATCH'}"
 
     delta_next = None
-    for l in range(L, 0, -1):
-        layer = layers[l - 1]
+    for k in range(L, 0, -1):
+        layer = layers[k - 1]
         linear = layer["linear"]
-        got = captured[l - 1]
+        got = captured[k - 1]
         delta = got["delta"]
-        title = (f"layer {l} ({layer['name']}, Linear {linear.in_features}→{linear.out_features}"
-                 + (f", {layer['act_kind']}" if layer["act_kind"] else "") + ")")
-        if l == L:
-            report.lines.append(f"{title}: δ{_sup(l)} = ∂J/∂z{_sup(l)}  ({_shape(delta)})")
-            report.lines.append(f"    ‖δ{_sup(l)}‖ = {float(xp.linalg.norm(delta)):.4g} (from autograd)")
+        title = (
+            f"layer {k} ({layer['name']}, Linear {linear.in_features}→{linear.out_features}"
+            + (f", {layer['act_kind']}" if layer["act_kind"] else "")
+            + ")"
+        )
+        if k == L:
+            report.lines.append(f"{title}: δ{_sup(k)} = ∂J/∂z{_sup(k)}  ({_shape(delta)})")
+            report.lines.append(
+                f"    ‖δ{_sup(k)}‖ = {float(xp.linalg.norm(delta)):.4g} (from autograd)"
+            )
         else:
-            upper = layers[l]["linear"]
+            upper = layers[k]["linear"]
             g_prime = _derivative(layer["act_kind"], layer["act"], got["z"])
             recomputed = (delta_next @ upper.weight.data) * g_prime
             report.lines.append(
-                f"{title}: δ{_sup(l)} = (W{_sup(l + 1)}ᵀ δ{_sup(l + 1)}) ⊙ g'(z{_sup(l)})  "
+                f"{title}: δ{_sup(k)} = (W{_sup(k + 1)}ᵀ δ{_sup(k + 1)}) ⊙ g'(z{_sup(k)})  "
                 f"({_shape(delta_next)} · {_shape(upper.weight.data)} ⊙ {_shape(g_prime)} → "
-                f"{_shape(recomputed)}), ‖δ{_sup(l)}‖ = {float(xp.linalg.norm(recomputed)):.4g}")
-            report.lines.append(check(f"δ{_sup(l)} against autograd", recomputed, delta))
+                f"{_shape(recomputed)}), ‖δ{_sup(k)}‖ = {float(xp.linalg.norm(recomputed)):.4g}"
+            )
+            report.lines.append(check(f"δ{_sup(k)} against autograd", recomputed, delta))
         grad_W = delta.T @ got["a_prev"]
         report.lines.append(
-            f"    ∂J/∂W{_sup(l)} = δ{_sup(l)}ᵀ a{_sup(l - 1)}  ({_shape(delta.T)} · "
-            f"{_shape(got['a_prev'])} → {_shape(grad_W)}), ‖∂J/∂W{_sup(l)}‖ = "
-            f"{float(xp.linalg.norm(grad_W)):.4g}")
-        report.lines.append(check(f"∂J/∂W{_sup(l)} against autograd", grad_W, linear.weight.grad))
+            f"    ∂J/∂W{_sup(k)} = δ{_sup(k)}ᵀ a{_sup(k - 1)}  ({_shape(delta.T)} · "
+            f"{_shape(got['a_prev'])} → {_shape(grad_W)}), ‖∂J/∂W{_sup(k)}‖ = "
+            f"{float(xp.linalg.norm(grad_W)):.4g}"
+        )
+        report.lines.append(check(f"∂J/∂W{_sup(k)} against autograd", grad_W, linear.weight.grad))
         if linear.bias is not None:
             grad_b = delta.sum(axis=0)
-            report.lines.append(f"    ∂J/∂b{_sup(l)} = Σₙ δ{_sup(l)}ₙ  ({_shape(grad_b)}), "
-                                f"‖∂J/∂b{_sup(l)}‖ = {float(xp.linalg.norm(grad_b)):.4g}")
-            report.lines.append(check(f"∂J/∂b{_sup(l)} against autograd", grad_b, linear.bias.grad))
-        report.lines.append(_finite_differences(twin, linear, x, y, loss_fn, grad_W, l, entries,
-                                                eps, tolerance, rng, report))
+            report.lines.append(
+                f"    ∂J/∂b{_sup(k)} = Σₙ δ{_sup(k)}ₙ  ({_shape(grad_b)}), "
+                f"‖∂J/∂b{_sup(k)}‖ = {float(xp.linalg.norm(grad_b)):.4g}"
+            )
+            report.lines.append(check(f"∂J/∂b{_sup(k)} against autograd", grad_b, linear.bias.grad))
+        report.lines.append(
+            _finite_differences(
+                twin,
+                linear,
+                x,
+                y,
+                loss_fn,
+                grad_W,
+                k,
+                entries,
+                eps,
+                tolerance,
+                rng,
+                report,
+            )
+        )
         delta_next = delta
-    report.lines.append("all checks agree" if report.ok else
-                        "SOME CHECKS DISAGREE: a backward function does not match its forward")
+    report.lines.append(
+        "all checks agree"
+        if report.ok
+        else "SOME CHECKS DISAGREE: a backward function does not match its forward"
+    )
     return report
 
 
-def _finite_differences(twin, linear, x, y, loss_fn, grad_W, l, entries, eps, tolerance, rng,
-                        report) -> str:
+def _finite_differences(
+    twin, linear, x, y, loss_fn, grad_W, k, entries, eps, tolerance, rng, report
+) -> str:
     from ..autograd import no_grad
 
     W = linear.weight.data
@@ -258,5 +311,7 @@ def _finite_differences(twin, linear, x, y, loss_fn, grad_W, l, entries, eps, to
     good = worst <= max(tolerance, 1e-6) and math.isfinite(worst)
     report.ok = report.ok and good
     shown = ", ".join(f"[{i},{j}]" for i, j in picks)
-    return (f"    finite differences on W{_sup(l)}{shown}: max relative difference {worst:.1e} "
-            f"{'✓' if good else '✗ MISMATCH'}")
+    return (
+        f"    finite differences on W{_sup(k)}{shown}: max relative difference {worst:.1e} "
+        f"{'✓' if good else '✗ MISMATCH'}"
+    )

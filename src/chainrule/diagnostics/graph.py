@@ -47,7 +47,7 @@ def graph_nodes(root: Tensor):
     tensors, ops, edges = [], [], []
     seen_tensors, seen_ops = set(), set()
     stack = [root]
-    while stack:                      # iterative: a long graph never hits the recursion limit
+    while stack:  # iterative: a long graph never hits the recursion limit
         tensor = stack.pop()
         if id(tensor) in seen_tensors:
             continue
@@ -72,8 +72,13 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def draw_graph(root: Tensor, path: str | os.PathLike | None = None, *, params: dict | None = None,
-               rankdir: str = "TB") -> str:
+def draw_graph(
+    root: Tensor,
+    path: str | os.PathLike | None = None,
+    *,
+    params: dict | None = None,
+    rankdir: str = "TB",
+) -> str:
     """Describe the graph recorded up to ``root`` in DOT; optionally write it to ``path``.
 
     Parameters
@@ -98,8 +103,11 @@ def draw_graph(root: Tensor, path: str | os.PathLike | None = None, *, params: d
         raise ValueError(f"draw_graph: rankdir must be 'TB' or 'LR', received {rankdir!r}")
     names = {id(p): name for name, p in (params or {}).items()}
     tensors, ops, edges = graph_nodes(root)
-    lines = ["digraph chainrule {", f"  rankdir={rankdir};",
-             '  node [fontname="Helvetica", fontsize=11];']
+    lines = [
+        "digraph chainrule {",
+        f"  rankdir={rankdir};",
+        '  node [fontname="Helvetica", fontsize=11];',
+    ]
     for tensor in tensors:
         label = _shape(tensor)
         if id(tensor) in names:
@@ -132,14 +140,24 @@ def _write(dot: str, path: str) -> None:
         atomic_write_bytes(path, dot.encode())
         return
     if extension not in ("svg", "png", "pdf"):
-        raise ValueError(f"draw_graph: path must end in .dot, .gv, .svg, .png or .pdf, received {path!r}")
+        raise ValueError(
+            f"draw_graph: path must end in .dot, .gv, .svg, .png or .pdf, received {path!r}"
+        )
     program = shutil.which("dot")
     if program is None:
-        raise RuntimeError(f"draw_graph: writing {path} needs Graphviz's 'dot' program "
-                           "(apt install graphviz); write a .dot file instead")
-    result = subprocess.run([program, f"-T{extension}"], input=dot.encode(), capture_output=True,
-                            timeout=60, check=False)
+        raise RuntimeError(
+            f"draw_graph: writing {path} needs Graphviz's 'dot' program "
+            "(apt install graphviz); write a .dot file instead"
+        )
+    result = subprocess.run(
+        [program, f"-T{extension}"],
+        input=dot.encode(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     if result.returncode != 0:
-        raise RuntimeError(f"draw_graph: dot failed on {path}: "
-                           f"{result.stderr.decode(errors='replace').strip()}")
+        raise RuntimeError(
+            f"draw_graph: dot failed on {path}: {result.stderr.decode(errors='replace').strip()}"
+        )
     atomic_write_bytes(path, result.stdout)

@@ -126,7 +126,9 @@ class TrainingHealth(Callback):
             raise ValueError(f"TrainingHealth: every must be a positive int, received {every!r}")
         unknown = sorted(set(thresholds or {}) - set(THRESHOLDS))
         if unknown:
-            raise ValueError(f"TrainingHealth: unknown thresholds {unknown}; known: {sorted(THRESHOLDS)}")
+            raise ValueError(
+                f"TrainingHealth: unknown thresholds {unknown}; known: {sorted(THRESHOLDS)}"
+            )
         self.every = every
         self.thresholds = {**THRESHOLDS, **(thresholds or {})}
         self.verbose = bool(verbose)
@@ -161,7 +163,7 @@ class TrainingHealth(Callback):
         self._layers = []
         for name, module in model.named_modules():
             if not name or any(True for _ in module.children()):
-                continue                      # leaves only: the layers and activations
+                continue  # leaves only: the layers and activations
             kind = type(module).__name__
             has_params = any(True for _ in module.parameters())
             if not (has_params or kind in _RELU or kind in _SATURATING):
@@ -182,8 +184,12 @@ class TrainingHealth(Callback):
                 return None
             self.nonfinite["activations"] += _nonfinite(data)
             finite = data[xp.isfinite(data)] if self.nonfinite["activations"] else data
-            self.activation_mean.setdefault(name, []).append(float(finite.mean()) if finite.size else math.nan)
-            self.activation_std.setdefault(name, []).append(float(finite.std()) if finite.size else math.nan)
+            self.activation_mean.setdefault(name, []).append(
+                float(finite.mean()) if finite.size else math.nan
+            )
+            self.activation_std.setdefault(name, []).append(
+                float(finite.std()) if finite.size else math.nan
+            )
             if kind in _SATURATING:
                 if _SATURATING[kind] == "tanh":
                     saturated = xp.abs(data) > 0.99
@@ -191,10 +197,13 @@ class TrainingHealth(Callback):
                     saturated = (data < 0.01) | (data > 0.99)
                 self.saturated.setdefault(name, []).append(float(saturated.mean()))
             if output.requires_grad:
+
                 def grad_hook(grad, name=name):
                     self._pending_grads[name] = _norm(grad.data)
+
                 output.register_hook(grad_hook)
             return None
+
         return hook
 
     def on_batch_begin(self, batch, logs=None):
@@ -269,53 +278,61 @@ class TrainingHealth(Callback):
         weights = self._weights()
         if len(weights) >= 2:
             first, last = weights[0], weights[-1]
-            ratios = [a / b for a, b in zip(self.grad_norms[first], self.grad_norms[last]) if b > 0]
-            ratio = _median(ratios)
+            pairs = zip(self.grad_norms[first], self.grad_norms[last], strict=True)
+            ratio = _median([a / b for a, b in pairs if b > 0])
+            head = (
+                f"the first layer's gradient norm ({first}) is {ratio:.2g}× the last "
+                f"layer's ({last})"
+            )
             if ratio < t["vanishing_ratio"]:
                 found.append(
-                    f"vanishing gradients: the first layer's gradient norm ({first}) is {ratio:.2g}× "
-                    f"the last layer's ({last}), below the threshold {t['vanishing_ratio']:g}; the "
-                    "early layers barely learn. Use ReLU-family activations instead of "
-                    "sigmoid/tanh, He/Xavier initialisation, normalisation layers or a shallower net")
+                    f"vanishing gradients: {head}, below the threshold "
+                    f"{t['vanishing_ratio']:g}; the early layers barely learn. Use ReLU-family "
+                    "activations instead of sigmoid/tanh, He/Xavier initialisation, "
+                    "normalisation layers or a shallower net"
+                )
             elif ratio > t["exploding_ratio"]:
                 found.append(
-                    f"exploding gradients: the first layer's gradient norm ({first}) is {ratio:.2g}× "
-                    f"the last layer's ({last}), above {t['exploding_ratio']:g}. Lower the learning "
-                    "rate, clip the gradient norm (clip_grad_norm) or add normalisation layers")
+                    f"exploding gradients: {head}, above {t['exploding_ratio']:g}. Lower the "
+                    "learning rate, clip the gradient norm (clip_grad_norm) or add "
+                    "normalisation layers"
+                )
         for name, norms in self.grad_norms.items():
             finite = [v for v in norms if math.isfinite(v) and v > 0]
             if len(finite) >= 2 and finite[-1] / finite[0] > t["exploding_growth"]:
                 found.append(
                     f"exploding gradients: the gradient norm of {name} grew "
                     f"{finite[-1] / finite[0]:.2g}× during training (threshold "
-                    f"{t['exploding_growth']:g}×). Lower the learning rate or clip the gradient norm")
+                    f"{t['exploding_growth']:g}×). Lower the learning rate or clip the "
+                    "gradient norm"
+                )
                 break
         for name, fractions in self.dead_fraction.items():
             if fractions and fractions[-1] > t["dead_fraction"]:
+                dead = self.dead_units[name][-1]
                 found.append(
-                    f"dead units: {self.dead_units[name][-1]} of {round(self.dead_units[name][-1] / fractions[-1])} "
-                    f"ReLU units of layer {name} ({fractions[-1]:.0%}) were zero for every sample of "
-                    f"the last epoch (threshold {t['dead_fraction']:.0%}). Lower the learning rate, "
-                    "use He initialisation, or LeakyReLU/GELU")
+                    f"dead units: {dead} of {round(dead / fractions[-1])} ReLU units of layer "
+                    f"{name} ({fractions[-1]:.0%}) were zero for every sample of the last epoch "
+                    f"(threshold {t['dead_fraction']:.0%}). Lower the learning rate, use He "
+                    "initialisation, or LeakyReLU/GELU"
+                )
         for name, fractions in self.saturated.items():
             value = _median(fractions)
             if value > t["saturated_fraction"]:
                 found.append(
-                    f"saturation: {value:.0%} of the outputs of {name} are saturated (threshold "
-                    f"{t['saturated_fraction']:.0%}), where the derivative is nearly 0. Standardise "
-                    "the inputs, use a smaller initialisation, or ReLU")
+                    f"saturation: {value:.0%} of the outputs of {name} are saturated "
+                    f"(threshold {t['saturated_fraction']:.0%}), where the derivative is nearly "
+                    "0. Standardise the inputs, use a smaller initialisation, or ReLU"
+                )
         for name in weights:
             value = _median(self.update_ratios.get(name, []))
-            if value < t["update_ratio_low"]:
+            low, high = t["update_ratio_low"], t["update_ratio_high"]
+            if value < low or value > high:
                 found.append(
-                    f"update ratio: the updates of {name} are {value:.2g} of its weights (‖ΔW‖/‖W‖, "
-                    f"healthy near 1e-3; threshold {t['update_ratio_low']:g}): the learning rate is "
-                    "probably too low")
-            elif value > t["update_ratio_high"]:
-                found.append(
-                    f"update ratio: the updates of {name} are {value:.2g} of its weights (‖ΔW‖/‖W‖, "
-                    f"healthy near 1e-3; threshold {t['update_ratio_high']:g}): the learning rate is "
-                    "probably too high")
+                    f"update ratio: the updates of {name} are {value:.2g} of its weights "
+                    f"(‖ΔW‖/‖W‖, healthy near 1e-3; threshold {low if value < low else high:g}):"
+                    f" the learning rate is probably too {'low' if value < low else 'high'}"
+                )
         k = self._num_classes()
         if k and math.isfinite(self.initial_loss):
             expected = math.log(k)
@@ -323,13 +340,17 @@ class TrainingHealth(Callback):
                 found.append(
                     f"initial loss: the first batch's loss was {self.initial_loss:.3f}, far from "
                     f"ln {k} = {expected:.3f} expected for an untrained {k}-class classifier "
-                    f"(tolerance {t['initial_loss_tolerance']:.0%}). Check the initialisation, the "
-                    "input scale and the last layer's bias")
-        counts = {k: v for k, v in self.nonfinite.items() if v}
+                    f"(tolerance {t['initial_loss_tolerance']:.0%}). Check the initialisation, "
+                    "the input scale and the last layer's bias"
+                )
+        counts = {kind: n for kind, n in self.nonfinite.items() if n}
         if counts:
             found.append(
-                "non-finite values: " + ", ".join(f"{v} in {k}" for k, v in counts.items())
-                + ". Run with detect_anomaly=True to find the op and layer that produced the first one")
+                "non-finite values: "
+                + ", ".join(f"{n} in {kind}" for kind, n in counts.items())
+                + ". Run with detect_anomaly=True to find the op and layer that produced the "
+                "first one"
+            )
         return found
 
     def _num_classes(self):
@@ -346,21 +367,34 @@ class TrainingHealth(Callback):
         layers = {}
         for name in self._layers:
             entry = {}
-            for key, store in (("output_grad_norm", self.output_grad_norms),
-                               ("activation_mean", self.activation_mean),
-                               ("activation_std", self.activation_std),
-                               ("saturated_fraction", self.saturated),
-                               ("dead_fraction", self.dead_fraction),
-                               ("dead_units", self.dead_units)):
+            for key, store in (
+                ("output_grad_norm", self.output_grad_norms),
+                ("activation_mean", self.activation_mean),
+                ("activation_std", self.activation_std),
+                ("saturated_fraction", self.saturated),
+                ("dead_fraction", self.dead_fraction),
+                ("dead_units", self.dead_units),
+            ):
                 if name in store:
                     entry[key] = list(store[name])
             layers[name] = entry
-        parameters = {name: {"grad_norm": list(self.grad_norms.get(name, [])),
-                             "update_ratio": list(self.update_ratios.get(name, []))}
-                      for name, _ in self._params}
-        return {"every": self.every, "steps": list(self.steps), "initial_loss": self.initial_loss,
-                "nonfinite": dict(self.nonfinite), "thresholds": dict(self.thresholds),
-                "layers": layers, "parameters": parameters, "warnings": self.warnings()}
+        parameters = {
+            name: {
+                "grad_norm": list(self.grad_norms.get(name, [])),
+                "update_ratio": list(self.update_ratios.get(name, [])),
+            }
+            for name, _ in self._params
+        }
+        return {
+            "every": self.every,
+            "steps": list(self.steps),
+            "initial_loss": self.initial_loss,
+            "nonfinite": dict(self.nonfinite),
+            "thresholds": dict(self.thresholds),
+            "layers": layers,
+            "parameters": parameters,
+            "warnings": self.warnings(),
+        }
 
     def save(self, path) -> None:
         """Write :meth:`report` as JSON (NaN written as null), atomically."""

@@ -71,10 +71,15 @@ class LRFinderResult:
         fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
         ax.plot(self.lrs, self.losses, color="#bbbbbb", linewidth=1, label="loss per step")
         ax.plot(self.lrs, self.smoothed, color="#1f77b4", linewidth=2, label="smoothed loss")
-        ax.axvline(self.suggestion, color="#d62728", linestyle="--",
-                   label=f"suggested lr = {self.suggestion:.2g}")
-        ax.axvline(self.min_lr, color="#2ca02c", linestyle=":",
-                   label=f"minimum at lr = {self.min_lr:.2g}")
+        ax.axvline(
+            self.suggestion,
+            color="#d62728",
+            linestyle="--",
+            label=f"suggested lr = {self.suggestion:.2g}",
+        )
+        ax.axvline(
+            self.min_lr, color="#2ca02c", linestyle=":", label=f"minimum at lr = {self.min_lr:.2g}"
+        )
         ax.set_xscale("log")
         finite = [v for v in self.smoothed if math.isfinite(v)]
         if finite:
@@ -92,14 +97,29 @@ class LRFinderResult:
 
 
 def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0) \
-            or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (value > 0)
+        or not math.isfinite(value)
+    ):
         raise ValueError(f"lr_find: {name} must be a positive finite number, received {value!r}")
 
 
-def lr_find(model, data, *, loss, optimizer, start_lr: float = 1e-7, end_lr: float = 10.0,
-            num_iter: int = 100, batch_size: int = 32, smoothing: float = 0.98,
-            diverge_threshold: float = 4.0, generator=None) -> LRFinderResult:
+def lr_find(
+    model,
+    data,
+    *,
+    loss,
+    optimizer,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_iter: int = 100,
+    batch_size: int = 32,
+    smoothing: float = 0.98,
+    diverge_threshold: float = 4.0,
+    generator=None,
+) -> LRFinderResult:
     """Run the learning-rate range test on ``model`` and restore it afterwards.
 
     Parameters
@@ -128,8 +148,11 @@ def lr_find(model, data, *, loss, optimizer, start_lr: float = 1e-7, end_lr: flo
     from ..train.losses import get_loss
     from ..train.step import train_step
 
-    for name, value in (("start_lr", start_lr), ("end_lr", end_lr),
-                        ("diverge_threshold", diverge_threshold)):
+    for name, value in (
+        ("start_lr", start_lr),
+        ("end_lr", end_lr),
+        ("diverge_threshold", diverge_threshold),
+    ):
         _check_positive(name, value)
     if end_lr <= start_lr:
         raise ValueError(f"lr_find: end_lr ({end_lr}) must be larger than start_lr ({start_lr})")
@@ -142,10 +165,16 @@ def lr_find(model, data, *, loss, optimizer, start_lr: float = 1e-7, end_lr: flo
         raise TypeError(f"lr_find: data must be an (X, y) pair, received {type(data).__name__}")
     X, y = (d.data if isinstance(d, Tensor) else xp.asarray(d) for d in data)
     if len(X) != len(y) or len(X) == 0:
-        raise ValueError(f"lr_find: X and y must hold the same number (> 0) of samples, received "
-                         f"{len(X)} and {len(y)}")
+        raise ValueError(
+            f"lr_find: X and y must hold the same number (> 0) of samples, received "
+            f"{len(X)} and {len(y)}"
+        )
     loss_fn = get_loss(loss)
-    rng = generator if isinstance(generator, xp.random.Generator) else xp.random.default_rng(generator)
+    rng = (
+        generator
+        if isinstance(generator, xp.random.Generator)
+        else xp.random.default_rng(generator)
+    )
     dtype = next(iter(model.parameters())).dtype
 
     saved_model = copy.deepcopy(model.state_dict())
@@ -164,11 +193,11 @@ def lr_find(model, data, *, loss, optimizer, start_lr: float = 1e-7, end_lr: flo
         for i in range(num_iter):
             lr = start_lr * (end_lr / start_lr) ** (i / (num_iter - 1))
             # every group keeps its ratio to the first group's rate (discriminative rates)
-            for group, original in zip(optimizer.param_groups, saved_lrs):
+            for group, original in zip(optimizer.param_groups, saved_lrs, strict=False):
                 group["lr"] = lr * (original / base_lr if base_lr else 1.0)
             if cursor + batch_size > len(order):
                 order, cursor = rng.permutation(len(X)), 0
-            index = order[cursor: cursor + batch_size]
+            index = order[cursor : cursor + batch_size]
             cursor += batch_size
             x = X[index]
             inputs = Tensor(x, dtype=dtype) if x.dtype.kind == "f" else Tensor(x)
@@ -185,9 +214,9 @@ def lr_find(model, data, *, loss, optimizer, start_lr: float = 1e-7, end_lr: flo
     finally:
         model.load_state_dict(saved_model)
         optimizer.load_state_dict(saved_optimizer)
-        for group, original in zip(optimizer.param_groups, saved_lrs):
+        for group, original in zip(optimizer.param_groups, saved_lrs, strict=False):
             group["lr"] = original
-        for p, grad in zip(model.parameters(), saved_grads):
+        for p, grad in zip(model.parameters(), saved_grads, strict=False):
             p.grad = grad
         model.train(was_training)
     _suggest(result)
@@ -203,7 +232,8 @@ def _suggest(result: LRFinderResult) -> None:
     # steepest descent of the smoothed loss against log(lr), before the minimum
     stop = max(minimum, 2)
     logs = [math.log(lr) for lr in result.lrs[: stop + 1]]
-    slopes = [(smoothed[k + 1] - smoothed[k - 1]) / (logs[k + 1] - logs[k - 1])
-              for k in range(1, stop)]
+    slopes = [
+        (smoothed[k + 1] - smoothed[k - 1]) / (logs[k + 1] - logs[k - 1]) for k in range(1, stop)
+    ]
     steepest = 1 + min(range(len(slopes)), key=slopes.__getitem__)
     result.suggestion = result.lrs[steepest]

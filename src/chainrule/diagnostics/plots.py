@@ -23,9 +23,9 @@ def _weights(health):
 
 def _log_lines(ax, steps, series, ylabel, title):
     for name, values in series.items():
-        points = [(s, v) for s, v in zip(steps, values) if math.isfinite(v) and v > 0]
+        points = [(s, v) for s, v in zip(steps, values, strict=False) if math.isfinite(v) and v > 0]
         if points:
-            xs, ys = zip(*points)
+            xs, ys = zip(*points, strict=False)
             ax.plot(xs, ys, marker="o" if len(points) <= 30 else None, markersize=3, label=name)
     ax.set_yscale("log")
     ax.set_xlabel("training step")
@@ -44,17 +44,26 @@ def plot_health(health, folder) -> list:
     names = _weights(health)
 
     fig, ax = plt.subplots(figsize=(8, 4.8), dpi=110)
-    _log_lines(ax, health.steps, {n: health.grad_norms[n] for n in names},
-               "‖∂J/∂W‖ (log scale)",
-               "Gradient norm per layer: a fan of lines far apart means vanishing or exploding")
+    _log_lines(
+        ax,
+        health.steps,
+        {n: health.grad_norms[n] for n in names},
+        "‖∂J/∂W‖ (log scale)",
+        "Gradient norm per layer: a fan of lines far apart means vanishing or exploding",
+    )
     fig.tight_layout()
     paths.append(os.path.join(folder, "gradient_norms.png"))
     fig.savefig(paths[-1])
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(8, 4.8), dpi=110)
-    _log_lines(ax, health.steps, {n: health.update_ratios.get(n, []) for n in names},
-               "‖ΔW‖ / ‖W‖ (log scale)", "Update-to-weight ratio per layer (healthy near 1e-3)")
+    _log_lines(
+        ax,
+        health.steps,
+        {n: health.update_ratios.get(n, []) for n in names},
+        "‖ΔW‖ / ‖W‖ (log scale)",
+        "Update-to-weight ratio per layer (healthy near 1e-3)",
+    )
     ax.axhline(1e-3, color="black", linestyle="--", linewidth=1, label="1e-3")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -67,12 +76,25 @@ def plot_health(health, folder) -> list:
         epochs = list(range(1, len(fractions) + 1))
         ax.plot(epochs, [100 * f for f in fractions], marker="o", label=f"layer {name} (ReLU)")
     if health.dead_fraction:
-        ax.axhline(100 * health.thresholds["dead_fraction"], color="#d62728", linestyle="--",
-                   linewidth=1, label="warning threshold")
+        ax.axhline(
+            100 * health.thresholds["dead_fraction"],
+            color="#d62728",
+            linestyle="--",
+            linewidth=1,
+            label="warning threshold",
+        )
         ax.legend(fontsize=8)
     else:
-        ax.text(0.5, 0.5, "this network has no ReLU layers", ha="center", va="center",
-                transform=ax.transAxes, fontsize=12, color="#555555")
+        ax.text(
+            0.5,
+            0.5,
+            "this network has no ReLU layers",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=12,
+            color="#555555",
+        )
     ax.set_ylim(0, 100)
     ax.set_xlabel("epoch")
     ax.set_ylabel("dead units (% of the layer)")

@@ -46,8 +46,10 @@ def _arrays(data, name):
         raise TypeError(f"{name}: data must be an (X, y) pair, received {type(data).__name__}")
     X, y = (d.data if isinstance(d, Tensor) else xp.asarray(d) for d in data)
     if len(X) != len(y) or len(X) == 0:
-        raise ValueError(f"{name}: X and y must hold the same number (> 0) of samples, received "
-                         f"{len(X)} and {len(y)}")
+        raise ValueError(
+            f"{name}: X and y must hold the same number (> 0) of samples, received "
+            f"{len(X)} and {len(y)}"
+        )
     return X, y
 
 
@@ -56,8 +58,15 @@ def _inputs(model, x):
     return Tensor(x, dtype=dtype) if x.dtype.kind == "f" else Tensor(x)
 
 
-def check_initial_loss(model, data, *, loss="cross_entropy", num_classes: int | None = None,
-                       tolerance: float = 0.25, max_samples: int = 1024) -> Verdict:
+def check_initial_loss(
+    model,
+    data,
+    *,
+    loss="cross_entropy",
+    num_classes: int | None = None,
+    tolerance: float = 0.25,
+    max_samples: int = 1024,
+) -> Verdict:
     """Compare the untrained model's loss with its expected value (ln K for K classes).
 
     Parameters
@@ -79,7 +88,8 @@ def check_initial_loss(model, data, *, loss="cross_entropy", num_classes: int | 
     >>> from chainrule.diagnostics import check_initial_loss
     >>> X = np.random.default_rng(0).normal(size=(200, 8)).astype(np.float32)
     >>> y = np.arange(200) % 10
-    >>> model = nn.Sequential(nn.Linear(8, 32, generator=0), nn.ReLU(), nn.Linear(32, 10, generator=1))
+    >>> model = nn.Sequential(nn.Linear(8, 32, generator=0), nn.ReLU(),
+    ...                       nn.Linear(32, 10, generator=1))
     >>> print(check_initial_loss(model, (X, y)).ok)
     True
     """
@@ -102,23 +112,41 @@ def check_initial_loss(model, data, *, loss="cross_entropy", num_classes: int | 
         expected = float(xp.mean(xp.square(y.astype(xp.float64))))
         what = f"mean(y²) = {expected:.3g} (the loss of predicting zeros)"
     if not math.isfinite(value):
-        return Verdict(False, f"the initial loss is {value}: the network overflows before any "
-                              "training; check the input scale and the initialisation", value, expected)
+        return Verdict(
+            False,
+            f"the initial loss is {value}: the network overflows before any "
+            "training; check the input scale and the initialisation",
+            value,
+            expected,
+        )
     ok = abs(value - expected) <= tolerance * expected
     if ok:
         message = f"initial loss {value:.3f} is close to the expected {what}"
     elif value > expected:
-        message = (f"initial loss {value:.3f} is far above the expected {what}: the untrained "
-                   "network is over-confident. Use a standard initialisation (Xavier/He), "
-                   "standardise the inputs, or set the last layer's bias to zero")
+        message = (
+            f"initial loss {value:.3f} is far above the expected {what}: the untrained "
+            "network is over-confident. Use a standard initialisation (Xavier/He), "
+            "standardise the inputs, or set the last layer's bias to zero"
+        )
     else:
-        message = (f"initial loss {value:.3f} is far below the expected {what}: an untrained "
-                   "network should not do this well; check for a label leak in the inputs")
+        message = (
+            f"initial loss {value:.3f} is far below the expected {what}: an untrained "
+            "network should not do this well; check for a label leak in the inputs"
+        )
     return Verdict(ok, message, value, expected)
 
 
-def overfit_one_batch(model, batch, *, loss="cross_entropy", optimizer=None, steps: int = 200,
-                      lr: float = 1e-2, target: float = 0.05, restore: bool = True) -> Verdict:
+def overfit_one_batch(
+    model,
+    batch,
+    *,
+    loss="cross_entropy",
+    optimizer=None,
+    steps: int = 200,
+    lr: float = 1e-2,
+    target: float = 0.05,
+    restore: bool = True,
+) -> Verdict:
     """Train on one small batch only and check the loss goes to nearly zero.
 
     Parameters
@@ -142,7 +170,8 @@ def overfit_one_batch(model, batch, *, loss="cross_entropy", optimizer=None, ste
     >>> from chainrule.diagnostics import overfit_one_batch
     >>> X = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
     >>> y = np.arange(16) % 3
-    >>> model = nn.Sequential(nn.Linear(4, 32, generator=0), nn.Tanh(), nn.Linear(32, 3, generator=1))
+    >>> model = nn.Sequential(nn.Linear(4, 32, generator=0), nn.Tanh(),
+    ...                       nn.Linear(32, 3, generator=1))
     >>> overfit_one_batch(model, (X, y)).ok
     True
     """
@@ -158,7 +187,9 @@ def overfit_one_batch(model, batch, *, loss="cross_entropy", optimizer=None, ste
     if optimizer is None:
         trainable = [p for p in model.parameters() if p.requires_grad]
         if not trainable:
-            raise ValueError("overfit_one_batch: the model has no trainable parameters (all frozen?)")
+            raise ValueError(
+                "overfit_one_batch: the model has no trainable parameters (all frozen?)"
+            )
         optimizer = optim.Adam(trainable, lr=lr)
     inputs = _inputs(model, X)
     was_training = model.training
@@ -176,15 +207,24 @@ def overfit_one_batch(model, batch, *, loss="cross_entropy", optimizer=None, ste
             model.load_state_dict(saved)
     del last
     if not math.isfinite(final):
-        return Verdict(False, f"the loss became {final} while overfitting one batch: lower the "
-                              f"learning rate (now {lr:g})", final, 0.0)
+        return Verdict(
+            False,
+            f"the loss became {final} while overfitting one batch: lower the "
+            f"learning rate (now {lr:g})",
+            final,
+            0.0,
+        )
     ok = final <= target * first
     if ok:
-        message = (f"the loss on one batch of {len(X)} fell from {first:.3g} to {final:.3g} in "
-                   f"{steps} steps: the network can learn")
+        message = (
+            f"the loss on one batch of {len(X)} fell from {first:.3g} to {final:.3g} in "
+            f"{steps} steps: the network can learn"
+        )
     else:
-        message = (f"the loss on one batch of {len(X)} only fell from {first:.3g} to {final:.3g} "
-                   f"in {steps} steps (wanted below {target:g} × the start): look for a frozen or "
-                   "disconnected layer, targets that do not match the outputs, or a learning rate "
-                   "far off; a network that cannot memorise 16 samples will not learn 16,000")
+        message = (
+            f"the loss on one batch of {len(X)} only fell from {first:.3g} to {final:.3g} "
+            f"in {steps} steps (wanted below {target:g} × the start): look for a frozen or "
+            "disconnected layer, targets that do not match the outputs, or a learning rate "
+            "far off; a network that cannot memorise 16 samples will not learn 16,000"
+        )
     return Verdict(ok, message, final, 0.0)
