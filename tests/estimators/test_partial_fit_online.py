@@ -62,3 +62,24 @@ def test_partial_fit_refuses_classes_that_change(iris):
         est.partial_fit(X, y, classes=[0, 1, 2, 3])
     with pytest.raises(ValueError):
         est.partial_fit(X, np.full(len(y), 7))
+
+
+def test_diagnostics_report_is_kept_and_flags_a_too_high_learning_rate(iris):
+    X, y = iris
+    healthy = MLPClassifier(hidden_layer_sizes=(16,), max_iter=30, random_state=0,
+                            diagnostics=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        healthy.fit(X, y)
+    report = healthy.diagnostics_
+    assert set(report["parameters"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert all(len(v["grad_norm"]) > 0 for v in report["parameters"].values())
+    hot = MLPClassifier(hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=50.0,
+                        momentum=0.0, max_iter=5, random_state=0, diagnostics=True)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        hot.fit(X, y)
+    assert any("too high" in w for w in hot.diagnostics_["warnings"])
+    with pytest.raises(ValueError, match="lbfgs"):
+        MLPClassifier(solver="lbfgs", diagnostics=True).fit(X, y)
+    assert not hasattr(MLPClassifier().fit(X[:30], y[:30]), "diagnostics_")

@@ -224,6 +224,7 @@ class _BaseMLP(BaseEstimator):
         dropout=0.0,
         batch_norm=False,
         dtype=None,
+        diagnostics=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -251,6 +252,7 @@ class _BaseMLP(BaseEstimator):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.dtype = dtype
+        self.diagnostics = diagnostics
 
     # ------------------------------------------------------------- validation
     def _check_number(
@@ -333,6 +335,12 @@ class _BaseMLP(BaseEstimator):
                     f"{name}: dtype must be None, numpy.float32 or numpy.float64, "
                     f"received {self.dtype!r}"
                 )
+        if not isinstance(self.diagnostics, (bool, np.bool_)):
+            raise ValueError(f"{name}: diagnostics must be True or False, received "
+                             f"{self.diagnostics!r}")
+        if self.solver == "lbfgs" and self.diagnostics:
+            raise ValueError(f"{name}: diagnostics=True records the steps of solver 'sgd' or "
+                             "'adam'; solver='lbfgs' takes no such steps")
         if self.solver == "lbfgs" and self.dropout > 0:
             raise ValueError(
                 f"{name}: solver='lbfgs' needs a deterministic objective, so dropout must be 0, "
@@ -618,13 +626,20 @@ class _BaseMLP(BaseEstimator):
         epochs = _EpochBookkeeping(
             self, objective, len(data), n_samples, (X_val, y_val, w_val), incremental
         )
+        callbacks = [epochs]
+        health = None
+        if self.diagnostics:
+            from ..diagnostics import TrainingHealth
+
+            health = TrainingHealth(every=10, verbose=bool(self.verbose))
+            callbacks.append(health)
         trainer = Trainer(
             self.model_,
             self._optimizer,
             objective,
             1 if incremental else self.max_iter,
             self._rng,
-            callbacks=[epochs],
+            callbacks=callbacks,
         )
         run_epochs(
             trainer,
@@ -633,6 +648,8 @@ class _BaseMLP(BaseEstimator):
             shuffle=self.shuffle and not full_batch,
             dtype=self._dtype,
         )
+        if health is not None:
+            self.diagnostics_ = health.report()
         if self.early_stopping and self._best_state is not None:
             self.model_.load_state_dict(self._best_state)
 
@@ -1004,6 +1021,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         None follows the input, as scikit-learn: float32 X trains a float32
         network, any other X (float64, integers) a float64 one. Later
         ``partial_fit`` / warm-start calls cast X to the network's dtype.
+    diagnostics : bool, default False
+        Record training health with :class:`chainrule.diagnostics.TrainingHealth` (per-layer
+        gradient norms, update ratios, dead and saturated units) and keep its report, warnings
+        included, in ``diagnostics_`` (solvers 'sgd' and 'adam'; the warnings are printed when
+        ``verbose``).
 
     Sparse X (SciPy CSR or CSC) is accepted; it is densified one mini-batch
     (or, for predictions and L-BFGS, one chunk of rows) at a time, never whole.
@@ -1073,6 +1095,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         batch_norm=False,
         class_weight=None,
         dtype=None,
+        diagnostics=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1101,6 +1124,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             dropout=dropout,
             batch_norm=batch_norm,
             dtype=dtype,
+            diagnostics=diagnostics,
         )
         self.class_weight = class_weight
 
@@ -1397,6 +1421,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         dropout=0.0,
         batch_norm=False,
         dtype=None,
+        diagnostics=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1425,6 +1450,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             dropout=dropout,
             batch_norm=batch_norm,
             dtype=dtype,
+            diagnostics=diagnostics,
         )
         self.loss = loss
 
