@@ -814,6 +814,46 @@ class _BaseMLP(BaseEstimator):
             self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse=("csr", "csc")
         )
 
+    def explain(self, X, method="integrated_gradients", target=None, **options):
+        """Attribute each prediction to the features of X (see :mod:`chainrule.explain`).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        method : str or callable
+            ``'integrated_gradients'`` (default), ``'saliency'``, ``'input_x_gradient'``,
+            ``'smoothgrad'``, ``'occlusion'`` (the names of ``chainrule.explain.METHODS``),
+            or a callable ``method(model, X, target=..., **options)``.
+        target : label, int or None
+            MLPClassifier: the class label explained (default: each sample's predicted
+            class). MLPRegressor: the output index (default 0).
+        **options
+            Passed to the method (``steps``, ``baseline``, ``samples``, ...).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            In the network's dtype. The network reads X as given, so these are attributions
+            of X's features (of the scaled ones when a scaler precedes it in a pipeline).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from chainrule.estimators import MLPRegressor
+        >>> X = np.random.default_rng(0).normal(size=(50, 3))
+        >>> reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=200, learning_rate_init=0.01,
+        ...                    random_state=0)
+        >>> reg = reg.fit(X, X[:, 0] - X[:, 2])
+        >>> reg.explain(X[:2]).shape
+        (2, 3)
+        """
+        from ..explain import attribute
+
+        X = self._validate_X_predict(X)
+        X = X.toarray() if is_sparse(X) else np.asarray(X)
+        model, outputs = self._explained(X, target)
+        return attribute(model, X, method, target=outputs, **options)
+
     # ------------------------------------------------------------- save/load
     def save(self, path) -> str:
         """Save the fitted estimator to a folder, written as one atomic unit.
@@ -1266,6 +1306,25 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             self.classes_ = self._label_binarizer.classes_
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
+    def _explained(self, X, target):
+        """The network :meth:`explain` attributes and each sample's output index: the column of
+        its class (binary: the one logit z read as the two logits (−z, z), so each class is
+        explained by its own log-odds); for a multilabel fit, ``target`` is the label's index."""
+        from ..explain import TwoClassLogits
+
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return self.model_, target
+        classes = self.classes_.tolist()
+        if target is None:
+            outputs = np.searchsorted(self.classes_, self._predict_array(X))
+        elif target in classes:
+            outputs = classes.index(target)
+        else:
+            raise ValueError(f"MLPClassifier.explain: target {target!r} is not one of the "
+                             f"classes {classes}; pass a class label, or None for the predicted "
+                             "one")
+        return (TwoClassLogits(self.model_) if self.n_outputs_ == 1 else self.model_), outputs
+
     def predict(self, X):
         """Class labels (n_samples,), or the indicator matrix for a multilabel fit."""
         X = self._validate_X_predict(X)
@@ -1509,6 +1568,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), keeping the network and optimizer state between calls."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def _explained(self, X, target):
+        """The network :meth:`explain` attributes and the output index (default 0)."""
+        return self.model_, 0 if target is None else target
 
     def predict(self, X):
         """Predictions (n_samples,) or (n_samples, n_outputs), float64."""
