@@ -73,3 +73,37 @@ def test_drift_callback_calls_back_on_the_detected_batch():
     assert callback.drifts == reference == calls
     with pytest.raises(KeyError, match="val_loss"):
         DriftCallback(print, monitor="val_loss").on_batch_end(0, {"loss": 1.0})
+
+
+def test_a_drift_during_online_fit_triggers_the_callback_and_helps():
+    from chainrule import nn, optim
+    from chainrule.optim import set_lr
+    from chainrule.train import Callback, fit
+
+    def stream(change=150, n=300):
+        rng = np.random.default_rng(0)
+        for t in range(n):
+            x = rng.normal(size=(32, 2)).astype(np.float32)
+            y = (x[:, 0] > 0).astype(np.int64)
+            yield x, (1 - y if t >= change else y)      # the concept flips at batch 150
+
+    class Losses(Callback):
+        def __init__(self):
+            self.values = []
+
+        def on_batch_end(self, batch, logs=None):
+            self.values.append(logs["loss"])
+
+    results = {}
+    for react in (False, True):
+        model = nn.Sequential(nn.Linear(2, 8, generator=0), nn.Tanh(),
+                              nn.Linear(8, 2, generator=1))
+        losses = Losses()
+        drift = DriftCallback(lambda cb, batch, logs: set_lr(cb.optimizer, 0.3))
+        fit(model, stream(), loss="cross_entropy", epochs=30, steps_per_epoch=10,
+            optimizer=optim.SGD(model.parameters(), lr=0.02), progress=False, verbose=0,
+            callbacks=[losses, drift] if react else [losses])
+        results[react] = (drift.drifts, np.mean(losses.values[250:]))
+    drifts = results[True][0]
+    assert drifts and 150 < drifts[0] < 250
+    assert results[True][1] < 0.75 * results[False][1]     # raising the rate recovered faster
