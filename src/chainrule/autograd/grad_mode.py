@@ -101,7 +101,8 @@ class AnomalyError(RuntimeError):
                  origin: str = ""):
         super().__init__(message)
         self.op, self.phase, self.module, self.origin = op, phase, module, origin
-        self.batch = self.epoch = None
+        self.batch: int | None = None
+        self.epoch: int | None = None
 
     def at_batch(self, epoch: int, batch: int) -> AnomalyError:
         """Add where in training it happened to the message (used by the training loop)."""
