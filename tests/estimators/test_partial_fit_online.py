@@ -1,4 +1,4 @@
-"""partial_fit is fit one epoch at a time: the same weights bit for bit, the optimizer carried over."""
+"""partial_fit is fit one epoch at a time: the same weights bit for bit, the optimizer kept."""
 
 import warnings
 
