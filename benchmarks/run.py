@@ -164,6 +164,19 @@ WORKLOADS = [
         unit="s",
         notes="CLI default: mlp preset on digits, Adam 2e-3, batch 64, 10 epochs",
     ),
+    Workload(
+        "fashion_cnn_epoch",
+        "bench_fashion",
+        "chainrule_epoch",
+        "torch_epoch",
+        0,
+        1.0,
+        3,
+        1,
+        unit="s",
+        notes="cnn preset (3 conv-BN-ReLU-pool blocks) on Fashion-MNIST, Adam 2e-3, batch 64, "
+        "one epoch over the first 6,400 images (CHAINRULE_BENCH_FASHION_SAMPLES)",
+    ),
 ]
 
 
@@ -173,6 +186,13 @@ def _maker(workload: Workload, side: str):
     name, _, arg = spec.partition(":")
     function = getattr(module, name)
     return function(arg) if arg else function()
+
+
+def skip_reason(workload: Workload) -> str | None:
+    """Why ``workload`` cannot run here (its module's ``available()``), or None."""
+    module = importlib.import_module(f"benchmarks.{workload.module}")
+    check = getattr(module, "available", None)
+    return check() if check is not None else None
 
 
 def _select(only) -> list[Workload]:
@@ -288,6 +308,8 @@ def time_workload(
     samples = workload.samples
     if workload.module == "bench_fit":
         samples = importlib.import_module("benchmarks.bench_fit").samples_per_fit()
+    elif workload.module == "bench_fashion":
+        samples = importlib.import_module("benchmarks.bench_fashion").SAMPLES
     row["samples_per_call"] = samples
     row["chainrule_samples_per_s"] = samples / chainrule_s
     if workload.flops:
@@ -438,6 +460,9 @@ def markdown(report: dict) -> str:
         if "error" in row:
             lines.append(f"| {row['workload']} | error: {row['error']} | | | | | |")
             continue
+        if "skipped" in row:
+            lines.append(f"| {row['workload']} | skipped: {row['skipped']} | | | | | |")
+            continue
         unit = row["unit"]
         t = row["timings"]
         torch_cell = _fmt_time(t["torch"], unit) + f" {unit}" if "torch" in t else "–"
@@ -473,6 +498,9 @@ def markdown(report: dict) -> str:
 def print_row(row: dict) -> None:
     if "error" in row:
         print(f"{row['workload']:22s} error: {row['error']}")
+        return
+    if "skipped" in row:
+        print(f"{row['workload']:22s} skipped: {row['skipped']}")
         return
     unit, t = row["unit"], row["timings"]
     line = f"{row['workload']:22s} chainrule {_fmt_time(t['chainrule'], unit)} {unit}"
@@ -534,12 +562,19 @@ def run(
                 flush=True,
             )
         for workload in _select(only):
+            reason = skip_reason(workload)
+            if reason is not None:
+                row = {"workload": workload.name, "skipped": reason}
+                report["rows"].append(row)
+                if verbose:
+                    print_row(row)
+                continue
             try:
                 row = time_workload(workload, with_torch, quick, separate, threads)
             # noqa: BLE001 - a workload that fails is reported, the rest still run
             except Exception as error:
                 row = {"workload": workload.name, "error": f"{type(error).__name__}: {error}"}
-            if memory and "error" not in row:
+            if memory and "error" not in row and "skipped" not in row:
                 row["memory"] = measure_memory(
                     workload, ["chainrule"] + (["torch"] if with_torch else []), threads
                 )
