@@ -352,9 +352,14 @@ def _probe_time(name: str, side: str, threads: int, calls: int, warmup: int) -> 
     gemm = gemm_call(GEMM_N) if workload.flops and side == "chainrule" else None
     for _ in range(warmup):
         call()
-    times = time_call(call, calls)
+    times, cpu_times = [], []
+    for _ in range(calls):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        call()
+        times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - start_cpu)
     gemm_times = time_call(gemm, calls) if gemm is not None else []
-    print(json.dumps({"times": times, "gemm_times": gemm_times}))
+    print(json.dumps({"times": times, "cpu_times": cpu_times, "gemm_times": gemm_times}))
     del limiter
 
 

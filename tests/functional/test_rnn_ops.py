@@ -139,3 +139,20 @@ def test_layer_bad_input():
         F.rnn_layer(
             cr.tensor(np.ones((5, 3))), None, cr.tensor(np.ones((2, 3))), cr.tensor(np.ones((2, 2)))
         )
+
+
+@pytest.mark.parametrize("kind", ["tanh", "lstm", "gru"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_gradcheck_with_output_gradient_zero_on_some_steps(kind, reverse):
+    """Every other step's output (and so its gradient) is dropped, as in a many-to-one model:
+    the backward's branch for steps without an output gradient against finite differences."""
+    T, N, I, H = 5, 2, 3, 3
+    G = GATES[kind]
+    tensors = make_inputs((T, N, I), (N, H), (N, H), (G * H, I), (G * H, H), (G * H,), (G * H,),
+                          seed=11 + reverse, low=-1, high=1)
+    x, h0, c0, *params = tensors
+    layer = layer_call(kind, reverse)
+    inputs = [x, h0, c0, *params] if kind == "lstm" else [x, h0, *params]
+    assert gradcheck(lambda *a: layer(*a)[0][::2], inputs)
+    # the last state alone (the LSTM's c_T: no step has an output gradient)
+    assert gradcheck(lambda *a: layer(*a)[-1], inputs)

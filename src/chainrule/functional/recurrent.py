@@ -27,11 +27,14 @@ output (T, N, H). ``reverse=True`` runs the recurrence from the last step to
 the first (the backward direction of a bidirectional layer); outputs stay in
 the input's time order.
 
-Gates follow PyTorch's layout and order: LSTM (i, f, g, o), GRU (r, z, n).
-Sigmoids are computed as σ(a) = 1 / (1 + e^{−a}), with the factor −1 folded
-into the weights and biases so that exp, +1 and a reciprocal finish them
-(e^{−a} overflowing to inf gives exactly σ = 0; the overflow warning is
-silenced). The LSTM's g gate uses tanh(a) = 2σ(2a) − 1 from the same exp; the
+Gates follow PyTorch's layout and order at the interface: LSTM (i, f, g, o), GRU
+(r, z, n). The GRU computes its sigmoids as σ(a) = 1 / (1 + e^{−a}), with the factor
+−1 folded into the weights and biases so that exp, +1 and a reciprocal finish them
+(e^{−a} overflowing to inf gives exactly σ = 0; the overflow warning is silenced).
+The LSTM runs its rows in the order (i, f, o, g) and computes all four gates with ONE
+tanh: σ(a) = ½ + ½ tanh(½a), the inner ½ folded into the weights and biases, so the
+three sigmoid gates are one contiguous block that a multiply and an add finish (two
+array operations per step fewer than exp, +1, reciprocal and 2σ(2a) − 1 for g). The
 GRU's n gate and the RNN use ``tanh``.
 """
 
@@ -50,8 +53,8 @@ def _input_projection(x, weight_ih, bias_ih, bias_hh):
 
     Time-major, for :class:`RNNSequence`; LSTM and GRU use :func:`_gate_major`.
     """
-    T, N, input_size = x.shape
-    out = xp.matmul(x.reshape(T * N, input_size), weight_ih.T)
+    T, N, n_in = x.shape
+    out = xp.matmul(x.reshape(T * N, n_in), weight_ih.T)
     if bias_ih is not None:
         out += bias_ih
     if bias_hh is not None:
@@ -60,9 +63,7 @@ def _input_projection(x, weight_ih, bias_ih, bias_hh):
 
 
 class RNNSequence(Function):
-    """Elman RNN over a sequence: h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh).
-
-    φ = tanh or relu.
+    """Elman RNN over a sequence: h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh), φ tanh or relu.
 
     Output: (h_1, …, h_T) as (T, N, H). BPTT, with δh_t = ∂L/∂h_t from the output plus
     the recurrent term from step t + 1:
@@ -76,8 +77,17 @@ class RNNSequence(Function):
     contiguous already, so this op keeps that layout (no gate-major transposes).
     """
 
-    def forward(self, x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
-                nonlinearity="tanh", reverse=False):
+    def forward(
+        self,
+        x,
+        h0,
+        weight_ih,
+        weight_hh,
+        bias_ih=None,
+        bias_hh=None,
+        nonlinearity="tanh",
+        reverse=False,
+    ):
         if reverse:
             x = x[::-1]
         T, N, _ = x.shape
@@ -138,7 +148,7 @@ def _sequence_grads(fn, delta, dh0):
     return (gx, dh0 if needs[1] else None, gw_ih, gw_hh, gb_ih, gb_hh)
 
 
-def _gate_major(x, h0, weight_ih, weight_hh, biases, scale):
+def _gate_major(x, h0, weight_ih, weight_hh, biases, scale, rows=None):
     """Set up a transposed, gate-major time loop; returns ``(acts, hs, w_hh)``.
 
     * ``acts`` (T, G·H, N): scale ⊙ (W_ih x_tᵀ + Σ biases) for every step, the whole
@@ -150,10 +160,14 @@ def _gate_major(x, h0, weight_ih, weight_hh, biases, scale):
     * ``hs`` (T + 1, H, N): the transposed hidden states, ``hs[0] = h0ᵀ``.
     * ``w_hh`` (G·H, H): scale ⊙ W_hh, so the loop adds ``w_hh @ hs[t]`` to ``acts[t]``.
 
-    ``scale`` (G·H, 1) is a per-row factor folded into the weights and biases.
+    ``scale`` (G·H, 1) is a per-row factor folded into the weights and biases; ``rows``
+    (optional) reorders the gates' rows for the loop (applied before ``scale``).
     """
     T, N, _ = x.shape
     H = weight_hh.shape[1]
+    if rows is not None:
+        weight_ih, weight_hh = weight_ih[rows], weight_hh[rows]
+        biases = [None if b is None else b[rows] for b in biases]
     weight_ih, weight_hh = weight_ih * scale, weight_hh * scale
     acts = xp.matmul(weight_ih, x.transpose(0, 2, 1))
     biases = [b for b in biases if b is not None]
@@ -191,8 +205,9 @@ def _gate_major_grads(fn, delta_ih, dh0, delta_hh=None, extra=()):
         gw_ih = xp.matmul(d_ih, fn.x.reshape(T * N, -1))
     if needs[-3]:
         gw_hh = xp.matmul(d_hh, fn.hs[:-1].transpose(0, 2, 1).reshape(T * N, -1))
-    # bias gradients Σ_t Σ_n δa as GEMVs: 4× faster than .sum
-    ones = xp.ones(T * N, dtype=d_ih.dtype)
+    ones = xp.ones(
+        T * N, dtype=d_ih.dtype
+    )  # bias gradients Σ_t Σ_n δa as GEMVs: 4× faster than .sum
     if needs[-2]:
         gb_ih = d_ih @ ones
     if needs[-1]:
@@ -215,14 +230,17 @@ class LSTMSequence(Function):
     * δa_o = δh_t ⊙ tanh c_t ⊙ o(1 − o);  δa_i = δc_t ⊙ g ⊙ i(1 − i)
     * δa_f = δc_t ⊙ c_{t−1} ⊙ f(1 − f);    δa_g = δc_t ⊙ i ⊙ (1 − g²)
     * δc_{t−1} = δc_t ⊙ f;  δh_{t−1} ← δa_t W_hh
-    * weight, bias and input gradients as in :class:`RNNSequence` with δa_t = [δa_i, δa_f, δa_g,
-      δa_o].
+    * weight, bias and input gradients as in :class:`RNNSequence`, with
+      δa_t = [δa_i, δa_f, δa_g, δa_o].
 
     Inside, the time loop works on transposed, gate-major blocks (see :func:`_gate_major`):
     the pre-activations of step t are one contiguous (4H, N) array whose gates are
-    contiguous (H, N) rows, and all four gates come from ONE exp:
-    σ(a) = 1 / (1 + e^{−a}) and tanh(a) = 2σ(2a) − 1, with the factors −1 and −2
-    folded into the weights and biases.
+    contiguous (H, N) rows in the order (i, f, o, g), and all four gates come from ONE
+    tanh: g = tanh(a_g) and σ(a) = ½ + ½ tanh(½a) for i, f, o, the inner ½ folded into
+    the weights and biases. A forward step is ten array operations (the GEMM, its add,
+    the tanh, the sigmoids' multiply and add, and five for c_t and h_t); a backward step
+    five, or six when the step's output gradient is not zero: δh → [δa_o, δc] is one
+    multiply by factors stacked before the loop, and δc → [δa_i, δa_f, δa_g] another.
     """
 
     def forward(self, x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False):
@@ -230,31 +248,33 @@ class LSTMSequence(Function):
             x = x[::-1]
         T, N, _ = x.shape
         H = weight_hh.shape[1]
-        scale = xp.full((4 * H, 1), -1, dtype=weight_hh.dtype)
-        scale[2 * H:3 * H] = -2
-        acts, hs, w_hh = _gate_major(x, h0, weight_ih, weight_hh, (bias_ih, bias_hh), scale)
+        # rows in the loop's order (i, f, o, g); σ(a) = ½ + ½ tanh(½a), the ½ inside folded in
+        rows = xp.concatenate([xp.arange(2 * H), xp.arange(3 * H, 4 * H), xp.arange(2 * H, 3 * H)])
+        scale = xp.full((4 * H, 1), 0.5, dtype=weight_hh.dtype)
+        scale[3 * H :] = 1
+        acts, hs, w_hh = _gate_major(
+            x, h0, weight_ih, weight_hh, (bias_ih, bias_hh), scale, rows=rows
+        )
         cs = xp.empty_like(hs)
         cs[0] = c0.T
         tanh_c = xp.empty((T, H, N), dtype=hs.dtype)
         hidden = xp.empty((4 * H, N), dtype=hs.dtype)  # W_hh h_{t−1}, reused every step
         ig = xp.empty((H, N), dtype=hs.dtype)
-        with xp.errstate(over="ignore"):  # e^{−a} = inf gives σ(a) = 1 / inf = 0, exactly
-            for t in range(T):
-                a = acts[t]
-                xp.matmul(w_hh, hs[t], out=hidden)
-                a += hidden
-                xp.exp(a, out=a)
-                a += 1
-                xp.reciprocal(a, out=a)
-                i, f, g, o = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
-                g *= 2
-                g -= 1
-                c = cs[t + 1]
-                xp.multiply(f, cs[t], out=c)
-                xp.multiply(i, g, out=ig)
-                c += ig
-                xp.tanh(c, out=tanh_c[t])
-                xp.multiply(o, tanh_c[t], out=hs[t + 1])
+        for t in range(T):  # ten array operations per step
+            a = acts[t]
+            xp.matmul(w_hh, hs[t], out=hidden)
+            a += hidden
+            xp.tanh(a, out=a)  # g = tanh(a_g); tanh(½a) for i, f, o
+            sigmoids = a[: 3 * H]
+            sigmoids *= 0.5
+            sigmoids += 0.5
+            i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+            c = cs[t + 1]
+            xp.multiply(f, cs[t], out=c)
+            xp.multiply(i, g, out=ig)
+            c += ig
+            xp.tanh(c, out=tanh_c[t])
+            xp.multiply(o, tanh_c[t], out=hs[t + 1])
         self.x, self.hs, self.cs, self.tanh_c, self.acts = x, hs, cs, tanh_c, acts
         self.weight_ih, self.weight_hh, self.reverse = weight_ih, weight_hh, reverse
         out = xp.empty((T + 1, N, H), dtype=hs.dtype)
@@ -264,34 +284,40 @@ class LSTMSequence(Function):
 
     def backward(self, grad_output):
         T = grad_output.shape[0] - 1
-        dy = _gate_major_steps(grad_output[T - 1::-1] if self.reverse else grad_output[:T])
+        dy = grad_output[T - 1 :: -1] if self.reverse else grad_output[:T]
+        # steps whose output gradient is zero (a many-to-one model uses only the last) skip the add
+        has_dy = dy.reshape(T, -1).any(axis=1).tolist()
         H = self.weight_hh.shape[1]
         acts, tanh_c = self.acts, self.tanh_c
-        i, f, g, o = (acts[:, k * H:(k + 1) * H] for k in range(4))
-        # per-step factors, for all t at once
-        dh_to_dc = o * (1 - tanh_c * tanh_c)
-        dh_to_ao = tanh_c * o * (1 - o)
-        dc_to_aifg = xp.empty((T, 3) + dh_to_dc.shape[1:], dtype=acts.dtype)
+        N = acts.shape[-1]
+        i, f, o, g = (acts[:, k * H : (k + 1) * H] for k in range(4))  # the loop's order
+        # per-step factors, for all t at once: δh → [δa_o, δc] is one multiply per step
+        dh_to_ao_dc = xp.empty((T, 2, H, N), dtype=acts.dtype)
+        xp.multiply(tanh_c, o * (1 - o), out=dh_to_ao_dc[:, 0])
+        xp.multiply(o, 1 - tanh_c * tanh_c, out=dh_to_ao_dc[:, 1])
+        dc_to_aifg = xp.empty((T, 3, H, N), dtype=acts.dtype)
         xp.multiply(g, i * (1 - i), out=dc_to_aifg[:, 0])
         xp.multiply(self.cs[:-1], f * (1 - f), out=dc_to_aifg[:, 1])
         xp.multiply(i, 1 - g * g, out=dc_to_aifg[:, 2])
-        delta = xp.empty_like(acts)
-        delta_ifg = delta[:, :3 * H].reshape(dc_to_aifg.shape)
+        # rows δa_i, δa_f, δa_g, δa_o (PyTorch's order), then δh ⊙ o(1 − tanh² c) for δc
+        delta = xp.empty((T, 5, H, N), dtype=acts.dtype)
         w_hh_t = self.weight_hh.T
         dh_next = xp.zeros_like(self.hs[0])
         dh = xp.empty_like(dh_next)
-        scratch = xp.empty_like(dh_next)
         dc = xp.empty_like(dh_next)
         dc[...] = grad_output[T].T
-        for t in range(T - 1, -1, -1):
-            xp.add(dy[t], dh_next, out=dh)
-            xp.multiply(dh, dh_to_dc[t], out=scratch)
-            dc += scratch
-            xp.multiply(dh, dh_to_ao[t], out=delta[t, 3 * H:])
-            xp.multiply(dc, dc_to_aifg[t], out=delta_ifg[t])
+        for t in range(T - 1, -1, -1):  # five or six array operations per step
+            if has_dy[t]:
+                xp.add(dy[t].T, dh_next, out=dh)
+                xp.multiply(dh, dh_to_ao_dc[t], out=delta[t, 3:])
+            else:
+                xp.multiply(dh_next, dh_to_ao_dc[t], out=delta[t, 3:])
+            dc += delta[t, 4]
+            xp.multiply(dc, dc_to_aifg[t], out=delta[t, :3])
             dc *= f[t]
-            xp.matmul(w_hh_t, delta[t], out=dh_next)
+            xp.matmul(w_hh_t, delta[t, :4].reshape(4 * H, N), out=dh_next)
         needs = self.needs_input_grad
+        delta = delta[:, :4].reshape(T, 4 * H, N)
         return _gate_major_grads(self, delta, dh_next, extra=(dc.T.copy() if needs[2] else None,))
 
 
@@ -314,8 +340,8 @@ class GRUSequence(Function):
     Inside, the time loop works on transposed, gate-major blocks (see :func:`_gate_major`):
     step t's pre-activations are one contiguous (3H, N) array with contiguous (H, N) gates,
     overwritten in place by [r, z, n]; the states are (T + 1, H, N), transposed back to
-    time-major (T, N, H) for the output. r and z come from one exp, σ(a) = 1 / (1 + e^{−a}), with
-    the factor −1 folded into
+    time-major (T, N, H) for the output. r and z come from one exp,
+    σ(a) = 1 / (1 + e^{−a}), with the factor −1 folded into
     their rows of the weights and biases; b_hr and b_hz join the input projection, while
     h_n = W_hn h_{t−1} + b_hn (unscaled) is kept per step, as r multiplies it. All three
     rows of δa_t come from ONE multiply of δh_t by per-step factors computed before the loop.
@@ -327,30 +353,31 @@ class GRUSequence(Function):
         T, N, _ = x.shape
         H = weight_hh.shape[1]
         scale = xp.ones((3 * H, 1), dtype=weight_hh.dtype)
-        scale[:2 * H] = -1
+        scale[: 2 * H] = -1
         b_hrz = b_hn = None
         if bias_hh is not None:  # b_hr, b_hz add like b_ih; b_hn sits inside r ⊙ h_n
-            b_hrz = xp.concatenate([bias_hh[:2 * H], xp.zeros_like(bias_hh[2 * H:])])
-            b_hn = bias_hh[2 * H:, None]
+            b_hrz = xp.concatenate([bias_hh[: 2 * H], xp.zeros_like(bias_hh[2 * H :])])
+            b_hn = bias_hh[2 * H :, None]
         acts, hs, w_hh = _gate_major(x, h0, weight_ih, weight_hh, (bias_ih, b_hrz), scale)
         h_n = xp.empty((T, H, N), dtype=hs.dtype)
-        # [−W_hr h, −W_hz h, W_hn h], reused every step
-        hidden = xp.empty((3 * H, N), dtype=hs.dtype)
+        hidden = xp.empty(
+            (3 * H, N), dtype=hs.dtype
+        )  # [−W_hr h, −W_hz h, W_hn h], reused every step
         rh_n = xp.empty((H, N), dtype=hs.dtype)
         with xp.errstate(over="ignore"):  # e^{−a} = inf gives σ(a) = 1 / inf = 0, exactly
             for t in range(T):
                 a = acts[t]
                 xp.matmul(w_hh, hs[t], out=hidden)
-                rz = a[:2 * H]
-                rz += hidden[:2 * H]
+                rz = a[: 2 * H]
+                rz += hidden[: 2 * H]
                 xp.exp(rz, out=rz)
                 rz += 1
                 xp.reciprocal(rz, out=rz)
-                r, z, n = a[:H], a[H:2 * H], a[2 * H:]
+                r, z, n = a[:H], a[H : 2 * H], a[2 * H :]
                 if b_hn is None:
-                    h_n[t] = hidden[2 * H:]
+                    h_n[t] = hidden[2 * H :]
                 else:
-                    xp.add(hidden[2 * H:], b_hn, out=h_n[t])
+                    xp.add(hidden[2 * H :], b_hn, out=h_n[t])
                 xp.multiply(r, h_n[t], out=rh_n)
                 n += rh_n
                 xp.tanh(n, out=n)
@@ -367,18 +394,18 @@ class GRUSequence(Function):
         H = self.weight_hh.shape[1]
         acts = self.acts
         T = acts.shape[0]
-        r, z, n = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:]
-        # per-step factors, for all t at once: δa_t (as ∂L/∂(W_hh h_{t−1} + b_hh)) = δh_t ⊙
-        # dh_to_a[t]
+        r, z, n = acts[:, :H], acts[:, H : 2 * H], acts[:, 2 * H :]
+        # per-step factors, for all t at once:
+        # δa_t (as ∂L/∂(W_hh h_{t−1} + b_hh)) = δh_t ⊙ dh_to_a[t]
         one_minus_z = 1 - z
         dh_to_an = 1 - n * n
         dh_to_an *= one_minus_z
         dh_to_a = xp.empty((T, 3) + dh_to_an.shape[1:], dtype=acts.dtype)
         dh_to_ar, dh_to_az, dh_to_hn = dh_to_a[:, 0], dh_to_a[:, 1], dh_to_a[:, 2]
-        xp.multiply(dh_to_an, r, out=dh_to_hn)            # δh_t → δa_n ⊙ r
-        xp.multiply(dh_to_hn, self.h_n, out=dh_to_ar)     # → δa_r = δa_n ⊙ h_n ⊙ r(1 − r)
+        xp.multiply(dh_to_an, r, out=dh_to_hn)  # δh_t → δa_n ⊙ r
+        xp.multiply(dh_to_hn, self.h_n, out=dh_to_ar)  # → δa_r = δa_n ⊙ h_n ⊙ r(1 − r)
         dh_to_ar *= 1 - r
-        xp.subtract(self.hs[:-1], n, out=dh_to_az)        # → δa_z = δh_t ⊙ (h_{t−1} − n) ⊙ z(1 − z)
+        xp.subtract(self.hs[:-1], n, out=dh_to_az)  # → δa_z = δh_t ⊙ (h_{t−1} − n) ⊙ z(1 − z)
         dh_to_az *= z
         dh_to_az *= one_minus_z
         delta_hh = xp.empty_like(acts)
@@ -395,8 +422,8 @@ class GRUSequence(Function):
             xp.multiply(dh, z[t], out=scratch)
             dh_next += scratch
         delta_ih = xp.empty_like(delta_hh)  # the same but δa_n for x_n, without the factor r
-        delta_ih[:, :2 * H] = delta_hh[:, :2 * H]
-        xp.multiply(dhs, dh_to_an, out=delta_ih[:, 2 * H:])
+        delta_ih[:, : 2 * H] = delta_hh[:, : 2 * H]
+        xp.multiply(dhs, dh_to_an, out=delta_ih[:, 2 * H :])
         return _gate_major_grads(self, delta_ih, dh_next, delta_hh=delta_hh)
 
 
@@ -407,21 +434,22 @@ def _check(owner, input, hx, weight_ih, weight_hh, bias_ih, bias_hh, gates):
             f"{owner}: expected input of shape (T, N, input_size), received {tuple(input.shape)}"
         )
     H = weight_hh.shape[-1]
-    input_size = weight_ih.shape[-1]
-    expected_ih = (gates * H, input_size)
-    if tuple(weight_hh.shape) != (gates * H, H) or tuple(weight_ih.shape) != expected_ih:
+    n_in = weight_ih.shape[-1]
+    if tuple(weight_hh.shape) != (gates * H, H) or tuple(weight_ih.shape) != (gates * H, n_in):
         raise ValueError(
             f"{owner}: expected weight_ih ({gates}·H, I) and weight_hh ({gates}·H, H), "
             f"received {tuple(weight_ih.shape)} and {tuple(weight_hh.shape)}"
         )
-    if input.shape[2] != input_size:
+    if input.shape[2] != n_in:
         raise ValueError(
-            f"{owner}: expected input of shape (T, N, {input_size}), received {tuple(input.shape)}"
+            f"{owner}: expected input of shape (T, N, {n_in}), received {tuple(input.shape)}"
         )
     for name, state in hx:
         if state is not None and tuple(state.shape) != (input.shape[1], H):
-            raise ValueError(f"{owner}: expected {name} of shape ({input.shape[1]}, {H}), "
-                             f"received {tuple(state.shape)}")
+            raise ValueError(
+                f"{owner}: expected {name} of shape ({input.shape[1]}, {H}), "
+                f"received {tuple(state.shape)}"
+            )
     for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
         if bias is not None and tuple(bias.shape) != (gates * H,):
             raise ValueError(
@@ -440,8 +468,16 @@ def _last_step(output, T, reverse):
     return getitem(output, 0 if reverse else T - 1)
 
 
-def rnn_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
-              nonlinearity: str = "tanh", reverse: bool = False) -> tuple[Tensor, Tensor]:
+def rnn_layer(
+    input,
+    hx,
+    weight_ih,
+    weight_hh,
+    bias_ih=None,
+    bias_hh=None,
+    nonlinearity: str = "tanh",
+    reverse: bool = False,
+) -> tuple[Tensor, Tensor]:
     """One Elman RNN layer over a time-major sequence.
 
     ``h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)`` with φ = tanh or relu.
@@ -491,8 +527,9 @@ def rnn_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
     return out, _last_step(out, input.shape[0], reverse)
 
 
-def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
-               reverse: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+def lstm_layer(
+    input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse: bool = False
+) -> tuple[Tensor, Tensor, Tensor]:
     """One LSTM layer over a time-major sequence (gates i, f, g, o; see :class:`LSTMSequence`).
 
     Parameters
@@ -523,15 +560,24 @@ def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
     H = _check(
         "lstm_layer", input, [("hx", hx), ("cx", cx)], weight_ih, weight_hh, bias_ih, bias_hh, 4
     )
-    packed = LSTMSequence.apply(input, _zeros_state(input, H, hx), _zeros_state(input, H, cx),
-                                weight_ih, weight_hh, bias_ih, bias_hh, reverse=bool(reverse))
+    packed = LSTMSequence.apply(
+        input,
+        _zeros_state(input, H, hx),
+        _zeros_state(input, H, cx),
+        weight_ih,
+        weight_hh,
+        bias_ih,
+        bias_hh,
+        reverse=bool(reverse),
+    )
     T = input.shape[0]
     output = getitem(packed, slice(0, T))
     return output, _last_step(packed, T, reverse), getitem(packed, T)
 
 
-def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
-              reverse: bool = False) -> tuple[Tensor, Tensor]:
+def gru_layer(
+    input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse: bool = False
+) -> tuple[Tensor, Tensor]:
     """One GRU layer over a time-major sequence (gates r, z, n; see :class:`GRUSequence`).
 
     Parameters
