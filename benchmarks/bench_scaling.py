@@ -338,15 +338,23 @@ def plot(report: dict, path: Path) -> None:
                         alpha=0.7, label="PyTorch")
     for ax in (ratio_b, ratio_w):
         ax.axhline(1.0, color="grey", linewidth=1, linestyle=":")
+        ax.set_yscale("log")  # ratios of 0.1 and 10 lie equally far from 1
         ax.set_ylabel("PyTorch time / chainrule time\n(above 1: chainrule faster)")
     for ax in (time_b, time_w):
         ax.set_yscale("log")
         ax.set_ylabel("µs per sample (one SGD step / batch)")
-    for ax in (ratio_b, time_b):
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    for ax in axes.flat:
         ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(plain)
+    for ax in (ratio_b, ratio_w):
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    for ax in (ratio_b, time_b):
         ax.set_xlabel("batch size")
     for ax in (ratio_w, time_w):
-        ax.set_xscale("log", base=2)
         ax.set_xlabel(f"MLP hidden width W (batch {MLP_BATCH})")
     ratio_b.set_title("Throughput ratio against batch size")
     ratio_w.set_title("Throughput ratio against MLP width")
@@ -427,7 +435,15 @@ def main(argv=None) -> int:
                         help="interleaved rounds per point (default 3; 1 with --quick)")
     parser.add_argument("--no-torch", action="store_true", help="chainrule figures only")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    parser.add_argument("--plot-only", metavar="JSON",
+                        help="draw scaling.png into --out from a saved scaling.json; no timing")
     args = parser.parse_args(argv)
+    if args.plot_only:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        plot(json.loads(Path(args.plot_only).read_text()), out / "scaling.png")
+        print(f"wrote {out / 'scaling.png'}")
+        return 0
     run(quick=args.quick, threads=args.threads, use_torch=not args.no_torch, out=args.out,
         rounds=args.rounds, draw=not args.no_plot)
     return 0
