@@ -56,7 +56,8 @@ def check_real(owner: str, name: str, value, *, low: float | None = None, high: 
     unless ``allow_inf`` (and the interval contains it).
     """
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{owner}: {name} must be a number, received {value!r}")
+        raise TypeError(f"{owner}: {name} must be a number, received {type(value).__name__} "
+                        f"{value!r}")
     value = float(value)
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)

@@ -14,7 +14,6 @@ step counts, ...) created the first time the parameter is updated.
 
 from __future__ import annotations
 
-import math
 from numbers import Real
 
 from ..autograd import enable_grad
@@ -292,15 +291,11 @@ class Optimizer:
 def check_number(
     owner: str, name: str, value, *, low=0.0, low_open=False, high=None, high_open=True
 ):
-    """Raise TypeError/ValueError unless ``value`` is a real number in the given interval."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{owner}: {name} must be a number, received {type(value).__name__}")
-    if math.isnan(value):
-        raise ValueError(f"{owner}: {name} must not be NaN")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and (value >= high if high_open else value > high)
-    if too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        interval = f"{left}{low}, {high if high is not None else 'inf'}{right}"
-        raise ValueError(f"{owner}: {name} must be in {interval}, received {value}")
+    """Raise TypeError/ValueError unless ``value`` is a real number in the given interval.
+
+    The shared validator :func:`chainrule._validation.check_real` (infinity allowed).
+    """
+    from .._validation import check_real
+
+    check_real(owner, name, value, low=low, low_open=low_open, high=high, high_open=high_open,
+               allow_inf=True)
