@@ -178,3 +178,23 @@ def test_setitem_in_place():
     (h * h).sum().backward()
     np.testing.assert_allclose(w.grad, [0.0, 16.0, 24.0])  # 2h·2 where not overwritten
     assert v.grad == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize("view", [lambda x: x[0], lambda x: x.view(4), lambda x: x.t(),
+                                  lambda x: x.reshape(2, 2)[:, 1]])
+def test_a_write_through_a_view_is_seen_by_the_base(view):
+    w = _leaf([[1.0, 2.0], [3.0, 4.0]])
+    x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=np.float64)
+    y = (w * x).sum()  # Mul saved x
+    v = view(x)
+    v.mul_(2)  # writes into x's array
+    assert x._version == 1
+    with pytest.raises(RuntimeError, match="input 1 of Mul.*mul_"):
+        y.backward()
+
+
+def test_a_copy_does_not_share_the_version():
+    x = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
+    picked = x[[0, 1], [1, 0]]  # advanced indexing copies
+    picked.add_(1)
+    assert x._version == 0 and x.data.tolist() == [[1.0, 2.0], [3.0, 4.0]]

@@ -315,3 +315,16 @@ def test_against_torch():
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-12)
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-10)
     assert x.max(1).indices.tolist() == tx.max(1).indices.tolist()
+
+
+def test_an_integer_tensor_meeting_a_float_tensor_keeps_the_float_dtype():
+    x = cr.linspace(-1, 1, 5, requires_grad=True)
+    p = cr.tensor([1, 2, 3])
+    xx = x.unsqueeze(-1).pow(p)  # the tutorial's features (x, x², x³)
+    assert xx.dtype == cr.float32  # NumPy alone would give float64
+    np.testing.assert_allclose(xx.data, x.data[:, None] ** np.array([1, 2, 3]), rtol=1e-6)
+    xx.sum().backward()
+    np.testing.assert_allclose(x.grad, 1 + 2 * x.data + 3 * x.data ** 2, rtol=1e-5)
+    assert (cr.tensor([1, 2]) * cr.tensor([0.5, 0.5])).dtype == cr.float32
+    assert (cr.tensor([True, False]) + cr.tensor([1.0, 1.0], dtype=cr.float64)).dtype == cr.float64
+    assert (cr.tensor([1.0]) + cr.tensor([1.0], dtype=cr.float64)).dtype == cr.float64

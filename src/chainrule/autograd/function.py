@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ..backend import xp
 from ..tensor import Tensor
+from .engine import VersionCounter
 from .grad_mode import forward_anomaly, nonfinite, state
 
 __all__ = ["Function"]
@@ -40,7 +42,12 @@ class Function:
     input_versions: tuple | None = None
     """The inputs' in-place version counts when the call was recorded (None: all 0)."""
     output_version: int = 0
-    """The output's version when recorded (not 0 only for a recorded in-place op)."""
+    """The output's version when recorded (not 0 for a recorded in-place op or a view of a
+    modified tensor)."""
+    output_may_be_view: bool = False
+    """Set True on a subclass whose forward may return a view of its first input's array
+    (reshape, permute, basic indexing, expand): the output then shares that input's version
+    counter, so an in-place write through either is seen by nodes that saved the other."""
 
     @classmethod
     def apply(cls, *inputs, **options):
@@ -69,13 +76,19 @@ class Function:
                 raise forward_anomaly(cls.__name__, arrays, tensors, state.modules)
             fn.modules = tuple(state.modules)   # for the backward's report
         if not record:
-            return Tensor._from_op(out, None)
+            result = Tensor._from_op(out, None)
+            if cls.output_may_be_view:
+                _share_version(result, tensors[0], arrays[0], None)
+            return result
         fn.inputs = tuple(tensors)
         if modified:  # some input was modified in place before: remember its version
             fn.input_versions = tuple(
                 0 if t is None or t._vc is None else t._vc.value for t in tensors
             )
-        return Tensor._from_op(out, fn)
+        result = Tensor._from_op(out, fn)
+        if cls.output_may_be_view:
+            _share_version(result, tensors[0], arrays[0], fn)
+        return result
 
     def forward(self, *arrays, **options):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -106,3 +119,14 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+def _share_version(result: Tensor, source, source_array, fn) -> None:
+    """Give a view the version counter of the tensor whose array it views."""
+    if source is None or not xp.may_share_memory(result.data, source_array):
+        return
+    if source._vc is None:
+        source._vc = VersionCounter()
+    result._vc = source._vc
+    if fn is not None:
+        fn.output_version = source._vc.value

@@ -11,13 +11,19 @@ from ..tensor import Tensor
 def coerce_pair(a, b):
     """Make a binary op's operands Tensor-or-array with one floating dtype.
 
-    A Python number stays a Python number (NumPy keeps the tensor's dtype); a
-    NumPy scalar becomes one first (``np.float64(2)`` must not promote a float32
+    Two tensors keep their dtypes, except that an integer or boolean tensor meeting a
+    floating one takes the floating dtype (PyTorch's rule). A Python number stays a Python
+    number (NumPy keeps the tensor's dtype); a NumPy scalar becomes one first (``np.float64(2)`` must not promote a float32
     graph); an ndarray or list is cast to the floating dtype of the tensor operand.
     """
     ref = a if isinstance(a, Tensor) else b
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        return a, b
+        kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+        if kind_a == kind_b or (kind_a != "f" and kind_b != "f"):
+            return a, b
+        # PyTorch's promotion: a float tensor with an integer or boolean one keeps its dtype
+        # (NumPy would give float64); the integer operand is a constant (it has no gradient)
+        return (a, b.data.astype(a.dtype)) if kind_a == "f" else (a.data.astype(b.dtype), b)
     dtype = ref.dtype if isinstance(ref, Tensor) else None
 
     def convert(x):
@@ -42,13 +48,16 @@ def check_broadcast(op: str, a, b):
         return xp.broadcast_shapes(shape_of(a), shape_of(b))
     except ValueError:
         raise ValueError(
-            f"{op}: shapes {tuple(shape_of(a))} and {tuple(shape_of(b))} cannot be broadcast together"
+            f"{op}: shapes {tuple(shape_of(a))} and {tuple(shape_of(b))} cannot be broadcast "
+            "together"
         ) from None
 
 
 def check_reduction(name: str, reduction: str) -> None:
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', received {reduction!r}")
+        raise ValueError(
+            f"{name}: reduction must be 'mean', 'sum' or 'none', received {reduction!r}"
+        )
 
 
 def normalize_axis(axis, ndim: int, name: str = "axis"):
@@ -59,7 +68,9 @@ def normalize_axis(axis, ndim: int, name: str = "axis"):
     out = []
     for ax in axes:
         if not -ndim <= ax < max(ndim, 1):
-            raise ValueError(f"{name}: axis {ax} is out of range for a tensor with {ndim} dimensions")
+            raise ValueError(
+                f"{name}: axis {ax} is out of range for a tensor with {ndim} dimensions"
+            )
         out.append(int(ax) % max(ndim, 1))
     return tuple(sorted(set(out)))
 

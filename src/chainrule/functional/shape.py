@@ -33,6 +33,8 @@ __all__ = [
 class Reshape(Function):
     """y = x viewed with a new shape;  ∂L/∂x = g reshaped back."""
 
+    output_may_be_view = True
+
     def forward(self, x, shape=None):
         self.shape = x.shape
         try:
@@ -48,6 +50,8 @@ class Reshape(Function):
 
 class Permute(Function):
     """y = x with axes permuted;  ∂L/∂x = g with the inverse permutation."""
+
+    output_may_be_view = True
 
     def forward(self, x, axes=None):
         self.axes = axes
@@ -65,6 +69,8 @@ class GetItem(Function):
     Integer-array (advanced) indices may repeat an element; their gradients
     add up (``np.add.at``). Basic slices are written directly.
     """
+
+    output_may_be_view = True
 
     def forward(self, x, index=None):
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
@@ -101,6 +107,8 @@ class SetItem(Function):
 class Expand(Function):
     """y = x broadcast to ``shape`` (a read-only view);  ∂L/∂x = g summed over the broadcast
     axes, which the engine does when a gradient is larger than its input."""
+
+    output_may_be_view = True
 
     def forward(self, x, shape=None):
         return xp.broadcast_to(x, shape)
