@@ -13,7 +13,8 @@ def coerce_pair(a, b):
 
     Two tensors keep their dtypes, except that an integer or boolean tensor meeting a
     floating one takes the floating dtype (PyTorch's rule). A Python number stays a Python
-    number (NumPy keeps the tensor's dtype); a NumPy scalar becomes one first (``np.float64(2)`` must not promote a float32
+    number (NumPy keeps the tensor's dtype); a NumPy scalar becomes one first
+    (``np.float64(2)`` must not promote a float32
     graph); an ndarray or list is cast to the floating dtype of the tensor operand.
     """
     ref = a if isinstance(a, Tensor) else b
