@@ -10,7 +10,7 @@ and must be the CPU.
 
 from __future__ import annotations
 
-from .backend import DEFAULT_FLOAT, host, is_float_dtype, xp
+from .backend import DEFAULT_FLOAT, draw, host, is_float_dtype, xp
 from .rng import get_generator
 from .tensor import Tensor, check_device
 
@@ -181,8 +181,8 @@ def randint(*args, size=None, generator=None, dtype=None, device=None,
     if int(high) <= int(low):
         raise ValueError(f"randint: expected low < high, received low={low}, high={high}")
     shape = _size("randint", (shape,) if isinstance(shape, int) else tuple(shape))
-    array = xp.asarray(get_generator(generator).integers(int(low), int(high), size=shape,
-                                                         dtype=host.int64))
+    array = draw(get_generator(generator), "integers", int(low), int(high), size=shape,
+                 dtype=host.int64)
     return _make("randint", array, dtype, device, requires_grad)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..backend import xp
+from ..backend import errstate, xp
 from .grad_mode import backward_anomaly, nonfinite, state
 
 __all__ = ["VersionCounter", "run_backward", "seed_gradients", "unbroadcast"]
@@ -166,7 +166,7 @@ def run_backward(roots, grads, retain_graph: bool = False, inputs=None):
     gradient array of each input (None where it is unreachable).
     """
     # IEEE semantics: an infinite or NaN gradient propagates quietly (detect_anomaly catches it)
-    with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with errstate(divide="ignore", invalid="ignore", over="ignore"):
         return _backward_pass(roots, grads, retain_graph, inputs)
 
 

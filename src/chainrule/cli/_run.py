@@ -30,11 +30,10 @@ RUN_FILES = (RUN_FILE, CHECKPOINT, "metrics.json", "history.csv", "model", "loss
 
 
 def versions() -> dict:
-    import numpy
-
     from .. import __version__
+    from ..backend import host
 
-    return {"chainrule": __version__, "numpy": numpy.__version__,
+    return {"chainrule": __version__, "numpy": host.__version__,
             "python": platform.python_version()}
 
 

@@ -64,13 +64,14 @@ def _curve(plt, out, history, bundle, key):
 
 
 def _confusion(plt, out, bundle, test_pred):
+    from ..backend import scatter_add
     from ..train.metrics import predicted_classes
 
     np_ = xp()
     k = int(bundle.num_classes)
     matrix = np_.zeros((k, k), dtype=np_.int64)
-    np_.add.at(matrix, (bundle.y_test.astype(np_.int64),
-                        predicted_classes(test_pred).astype(np_.int64)), 1)
+    scatter_add(matrix, (bundle.y_test.astype(np_.int64),
+                         predicted_classes(test_pred).astype(np_.int64)), 1)
     names = bundle.class_names or [str(i) for i in range(k)]
     longest = max(len(n) for n in names)
     rotate = k > 10 or longest * k > 40  # labels that would overlap side by side

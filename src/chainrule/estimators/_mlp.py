@@ -492,7 +492,7 @@ class _BaseMLP(BaseEstimator):
         """The part of scikit-learn's reported loss with no gradient (Poisson: y log y − y)."""
         if self.out_activation_ != "exp":
             return 0.0
-        from scipy.special import xlogy
+        from ..backend import xlogy
 
         T = np.asarray(targets, dtype=np.float64)
         term = (xlogy(T, T) - T).sum(axis=1)
@@ -717,7 +717,7 @@ class _BaseMLP(BaseEstimator):
 
         Sparse X is densified in chunks of rows; their gradients add up to the full-batch one.
         """
-        from scipy.optimize import minimize
+        from ..backend import minimize
 
         params = list(self.model_.parameters())
         sizes = [p.data.size for p in params]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 
 from .. import nn
-from ..backend import xp
+from ..backend import scatter_add, xp
 from ..nn import Conv1d, Conv2d
 from ..tensor import Tensor
 from ._model import (
@@ -146,8 +146,8 @@ def _resize_matrix(size_in: int, size_out: int, interpolation: str, dtype):
     low = xp.minimum(xp.floor(source).astype(xp.int64), size_in - 1)
     high = xp.minimum(low + 1, size_in - 1)
     upper = source - low
-    xp.add.at(matrix, (rows, low), 1 - upper)
-    xp.add.at(matrix, (rows, high), upper)
+    scatter_add(matrix, (rows, low), 1 - upper)
+    scatter_add(matrix, (rows, high), upper)
     return matrix
 
 

@@ -16,7 +16,7 @@ it; for IG the delta is the quadrature error and shrinks as ``steps`` grows.
 
 from __future__ import annotations
 
-from ..backend import host, xp
+from ..backend import host, scatter_add, xp
 from ._model import (
     attribution_mode,
     check_baseline,
@@ -201,7 +201,7 @@ def integrated_gradients(model, x, target=None, baseline=0.0, steps: int = 50,
             if len(rows) == count and (sample == xp.arange(count)).all():
                 total += weighted  # one path point for the whole batch
             else:
-                xp.add.at(total, sample, weighted)
+                scatter_add(total, sample, weighted)
         attributions = difference * total
         if not return_delta:
             return attributions

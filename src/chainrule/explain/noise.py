@@ -14,6 +14,7 @@ identical draws (σ = 0) give back the base attributions exactly.
 
 from __future__ import annotations
 
+from ..backend import draw as draw_from
 from ..backend import xp
 from ..rng import get_generator
 from ._model import (
@@ -104,7 +105,8 @@ def smoothgrad(model, x, target=None, method="saliency", samples: int = 50, stde
     done = 0
     while done < samples:
         copies = min(copies_per_pass, samples - done)
-        noise = generator.standard_normal((copies,) + x.shape).astype(x.dtype) * x.dtype.type(stdev)
+        noise = draw_from(generator, "standard_normal", (copies,) + x.shape)
+        noise = noise.astype(x.dtype) * x.dtype.type(stdev)
         noisy = (x[None] + noise).reshape((copies * count,) + x.shape[1:])
         attributions = base(model, noisy, target=xp.tile(targets, copies), batch_size=batch_size,
                             **method_options)

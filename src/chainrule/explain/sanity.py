@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..backend import host, xp
+from ..backend import draw, host, xp
 from ..rng import get_generator
 from ._model import attribution_mode, check_input, predict_targets, resolve_targets
 from .methods import resolve_method
@@ -126,7 +126,7 @@ def _reinitialise(module, generator) -> None:
     for param in module._parameters.values():
         if param is not None:
             scale = float(param.data.std()) or 1.0
-            values = generator.normal(0.0, scale, size=param.shape)
+            values = draw(generator, "normal", 0.0, scale, size=param.shape)
             param.data = xp.asarray(values, dtype=param.dtype)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ..autograd import Function
-from ..backend import erf, xp
+from ..backend import draw, erf, xp
 from ..rng import get_generator
 from ..tensor import Tensor
 from ._util import resolve_dim
@@ -183,6 +183,6 @@ def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
     data = x.data if isinstance(x, Tensor) else xp.asarray(x)
     if p == 1:
         return x * xp.zeros(data.shape, dtype=data.dtype)
-    keep = get_generator(generator).random(data.shape, dtype=xp.float64) >= p
+    keep = draw(get_generator(generator), "random", data.shape, dtype=xp.float64) >= p
     mask = keep.astype(data.dtype) * data.dtype.type(1 / (1 - p))
     return x * mask

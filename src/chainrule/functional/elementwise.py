@@ -9,7 +9,7 @@ sums it back to the input's own shape.
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import is_float_dtype, xp
+from ..backend import errstate, is_float_dtype, xp
 from ..tensor import Tensor
 from ._util import check_broadcast, coerce_pair
 
@@ -116,7 +116,7 @@ class Pow(Function):
             if xp.any(b == 0):  # d(a⁰)/da = 0, also at a = 0 where b·a⁻¹ would be 0·∞
                 ga = xp.where(b == 0, 0, ga)
         if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
-            with xp.errstate(divide="ignore", invalid="ignore"):
+            with errstate(divide="ignore", invalid="ignore"):
                 log_a = xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), 0)
             gb = g * self.y * log_a
         return ga, gb

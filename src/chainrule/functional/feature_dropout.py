@@ -8,7 +8,7 @@ scaled by 1/(1 − p).
 
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import draw, xp
 from ..rng import get_generator
 from ..tensor import Tensor
 from ._util import as_tensor
@@ -29,7 +29,7 @@ def _channel_dropout(owner, x, p, training, generator, spatial):
     if p == 1:
         keep = xp.zeros(channels, dtype=bool)
     else:
-        keep = get_generator(generator).random(channels) >= p
+        keep = draw(get_generator(generator), "random", channels) >= p
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
     mask = (keep * scale).astype(x.dtype).reshape(channels + (1,) * spatial)
     return x * mask

@@ -11,7 +11,7 @@ primitives; ``huber_loss`` / ``smooth_l1_loss`` and ``binary_cross_entropy``
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import is_float_dtype, xp
+from ..backend import errstate, is_float_dtype, xp
 from ..tensor import Tensor
 from ._util import as_tensor, check_reduction
 from .elementwise import sub
@@ -178,7 +178,7 @@ class CrossEntropy(Function):
         if reduction == "mean":
             self.denominator = n if w_y is None else w_y.sum()
             # a zero denominator: NaN or ±inf, as PyTorch
-            with xp.errstate(invalid="ignore", divide="ignore"):
+            with errstate(invalid="ignore", divide="ignore"):
                 return xp.asarray(per_sample.sum() / self.denominator, dtype=z.dtype)
         if reduction == "sum":
             return xp.asarray(per_sample.sum(), dtype=z.dtype)
@@ -229,7 +229,7 @@ class NLLLoss(Function):
         if reduction == "mean":
             self.denominator = self.coef.sum()
             # every target ignored: NaN, as PyTorch
-            with xp.errstate(invalid="ignore", divide="ignore"):
+            with errstate(invalid="ignore", divide="ignore"):
                 return xp.asarray(per_sample.sum() / self.denominator, dtype=lp.dtype)
         if reduction == "sum":
             return xp.asarray(per_sample.sum(), dtype=lp.dtype)
@@ -539,7 +539,7 @@ class BinaryCrossEntropy(Function):
     """
 
     def forward(self, p, y, weight=None, reduction="mean"):
-        with xp.errstate(divide="ignore"):
+        with errstate(divide="ignore"):
             log_p = xp.maximum(xp.log(p), -100.0)
             log_q = xp.maximum(xp.log1p(-p), -100.0)
         loss = -(y * log_p + (1 - y) * log_q)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..autograd.engine import VersionCounter, version_of
 from ..autograd.grad_mode import no_grad, state
-from ..backend import xp
+from ..backend import draw, xp
 from ..rng import get_generator
 from ..tensor import Tensor, check_device
 from . import activation, elementwise, linalg, reduce, shape
@@ -162,13 +162,13 @@ def copy_(self, src):
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
     """Fill with samples of N(mean, std²) from ``generator`` (default: the library's), in place."""
-    values = get_generator(generator).normal(mean, std, size=self.shape)
+    values = draw(get_generator(generator), "normal", mean, std, size=self.shape)
     return apply_inplace(self, "normal_", lambda s: _replace(s, values))
 
 
 def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
     """Fill with samples of U(a, b) from ``generator`` (default: the library's), in place."""
-    values = get_generator(generator).uniform(a, b, size=self.shape)
+    values = draw(get_generator(generator), "uniform", a, b, size=self.shape)
     return apply_inplace(self, "uniform_", lambda s: _replace(s, values))
 
 

@@ -17,7 +17,7 @@ elements). With g = ∂L/∂y and ĝ = g ⊙ γ:
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import is_float_dtype, xp
+from ..backend import is_float_dtype, scatter_add, xp
 from ..tensor import Tensor
 from .shape import reshape
 
@@ -173,7 +173,7 @@ class Embedding(Function):
 
     def backward(self, g):
         grad = xp.zeros(self.weight_shape, dtype=g.dtype)
-        xp.add.at(grad, self.indices.reshape(-1), g.reshape(-1, self.weight_shape[1]))
+        scatter_add(grad, self.indices.reshape(-1), g.reshape(-1, self.weight_shape[1]))
         if self.padding_idx is not None:
             grad[self.padding_idx] = 0
         return (grad,)

@@ -41,7 +41,7 @@ GRU's n gate and the RNN use ``tanh``.
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import xp
+from ..backend import errstate, xp
 from ..tensor import Tensor
 from .shape import getitem
 
@@ -364,7 +364,7 @@ class GRUSequence(Function):
             (3 * H, N), dtype=hs.dtype
         )  # [−W_hr h, −W_hz h, W_hn h], reused every step
         rh_n = xp.empty((H, N), dtype=hs.dtype)
-        with xp.errstate(over="ignore"):  # e^{−a} = inf gives σ(a) = 1 / inf = 0, exactly
+        with errstate(over="ignore"):  # e^{−a} = inf gives σ(a) = 1 / inf = 0, exactly
             for t in range(T):
                 a = acts[t]
                 xp.matmul(w_hh, hs[t], out=hidden)

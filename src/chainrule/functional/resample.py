@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 
 from ..autograd import Function
-from ..backend import is_float_dtype, xp
+from ..backend import is_float_dtype, scatter_add, xp
 from ..tensor import Tensor
 from ._util import as_tensor
 from .pool import adaptive_matrix, adaptive_output_size
@@ -66,8 +66,8 @@ def linear_matrix(size: int, out_size: int, scale: float, align_corners: bool, d
     frac = source - low
     matrix = xp.zeros((out_size, size), dtype=xp.float64)
     rows = xp.arange(out_size)
-    xp.add.at(matrix, (rows, low), 1 - frac)
-    xp.add.at(matrix, (rows, high), frac)
+    scatter_add(matrix, (rows, low), 1 - frac)
+    scatter_add(matrix, (rows, high), frac)
     return matrix.astype(dtype)
 
 
@@ -209,7 +209,7 @@ class AdaptiveMaxPool2dFunction(Function):
         N, C, H, W = self.x_shape
         grad = xp.zeros((N * C, H * W), dtype=g.dtype)
         rows = xp.repeat(xp.arange(N * C), g.shape[2] * g.shape[3])
-        xp.add.at(grad, (rows, self.argmax.reshape(-1)), g.reshape(-1))
+        scatter_add(grad, (rows, self.argmax.reshape(-1)), g.reshape(-1))
         return (grad.reshape(self.x_shape),)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import xp
+from ..backend import scatter_add, xp
 from ..tensor import Tensor
 from ._util import as_tensor, resolve_dim
 
@@ -79,7 +79,7 @@ class GetItem(Function):
     def backward(self, g):
         grad = xp.zeros(self.shape, dtype=g.dtype)
         if _is_advanced(self.index):
-            xp.add.at(grad, self.index, g)
+            scatter_add(grad, self.index, g)
         else:
             grad[self.index] = g
         return (grad,)
@@ -146,7 +146,7 @@ class Gather(Function):
 
     def backward(self, g):
         grad = xp.zeros(self.shape, dtype=g.dtype)
-        xp.add.at(grad, self.where, g)
+        scatter_add(grad, self.where, g)
         return (grad,)
 
 
@@ -160,7 +160,7 @@ class IndexSelect(Function):
 
     def backward(self, g):
         grad = xp.zeros(self.shape, dtype=g.dtype)
-        xp.add.at(grad, self.where, g)
+        scatter_add(grad, self.where, g)
         return (grad,)
 
 

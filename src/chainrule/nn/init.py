@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from ..backend import from_host
 from ..rng import get_generator
 
 __all__ = [
@@ -66,7 +67,7 @@ def calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values.astype(tensor.dtype, copy=False)
+    tensor.data[...] = from_host(values).astype(tensor.dtype, copy=False)
     return tensor
 
 

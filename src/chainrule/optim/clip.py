@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from ..backend import xp
+from ..backend import errstate, xp
 from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -65,7 +65,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     coefficient = float(max_norm) / (total + 1e-6)
     # also when the norm is inf or NaN: the gradients become NaN, as in PyTorch
     if not coefficient >= 1.0:
-        with xp.errstate(invalid="ignore"):
+        with errstate(invalid="ignore"):
             for g in grads:
                 g *= coefficient
     return total

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..backend import xp
+from ..backend import errstate, xp
 from ..tensor import Tensor
 
 __all__ = [
@@ -115,7 +115,7 @@ def r2_score(pred, target) -> float:
         pred, target = pred.reshape(target.shape[0], -1), target.reshape(target.shape[0], -1)
     residual = ((target - pred) ** 2).sum(axis=0)
     total = ((target - target.mean(axis=0)) ** 2).sum(axis=0)
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with errstate(divide="ignore", invalid="ignore"):
         scores = xp.where(total > 0, 1.0 - residual / xp.where(total > 0, total, 1.0),
                           xp.where(residual == 0, 1.0, 0.0))
     return float(scores.mean())

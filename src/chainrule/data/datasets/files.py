@@ -15,7 +15,7 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...backend import xp
+from ...backend import host, xp
 from ._bundle import encode_labels, finalize, infer_task, train_test_indices
 from .errors import (
     DEFAULT_MAX_BYTES,
@@ -800,7 +800,7 @@ def load_csv(
 # ----------------------------------------------------------------------- npz
 def _npy_header(handle):
     """(shape, dtype, data bytes) that a ``.npy`` stream's header declares; nothing else read."""
-    from numpy.lib import format as npy_format
+    npy_format = host.lib.format
 
     if npy_format.read_magic(handle) == (1, 0):
         shape, _, dtype = npy_format.read_array_header_1_0(handle)
@@ -811,7 +811,7 @@ def _npy_header(handle):
 
 def _read_npy_member(path, archive, info, max_bytes):
     """One ``.npy`` member of a zip archive, after checking its declared size."""
-    from numpy.lib import format as npy_format
+    npy_format = host.lib.format
 
     name = info.filename[:-4]
     if info.file_size > max_bytes:
@@ -875,7 +875,7 @@ def read_npy(path, *, max_bytes: int = DEFAULT_MAX_BYTES):
     ------
     DataFormatError, DataTooLargeError, DatasetNotFoundError
     """
-    from numpy.lib import format as npy_format
+    npy_format = host.lib.format
 
     path = Path(path)
     if not path.is_file():
