@@ -10,7 +10,13 @@ import chainrule.functional as F
 from chainrule.autograd import gradcheck
 from helpers import check_op, make_inputs
 
-BROADCAST_PAIRS = [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)), ((2, 1, 4), (3, 1)), ((), (2, 3))]
+BROADCAST_PAIRS = [
+    ((3, 4), (3, 4)),
+    ((2, 3, 4), (4,)),
+    ((3, 1), (1, 5)),
+    ((2, 1, 4), (3, 1)),
+    ((), (2, 3)),
+]
 
 
 @pytest.mark.parametrize("shapes", BROADCAST_PAIRS)
@@ -58,8 +64,17 @@ def test_where_broadcasts():
     check_op(lambda a, b: F.where(cond, a, b), lambda a, b: np.where(cond, a, b), (3, 4), (3, 1))
 
 
-@pytest.mark.parametrize("shapes", [((3, 4), (4, 5)), ((2, 3, 4), (4, 2)), ((4,), (4, 3)), ((3, 4), (4,)),
-                                    ((2, 1, 3, 4), (3, 4, 2)), ((4,), (4,))])
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((3, 4), (4, 5)),
+        ((2, 3, 4), (4, 2)),
+        ((4,), (4, 3)),
+        ((3, 4), (4,)),
+        ((2, 1, 3, 4), (3, 4, 2)),
+        ((4,), (4,)),
+    ],
+)
 def test_matmul(shapes):
     check_op(F.matmul, np.matmul, *shapes)
 
@@ -77,16 +92,24 @@ def test_linear(with_bias, batch):
 
 @pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 2)])
 @pytest.mark.parametrize("keepdims", [False, True])
-@pytest.mark.parametrize("fn, ref", [(F.sum, np.sum), (F.mean, np.mean), (F.max, np.max), (F.min, np.min)])
+@pytest.mark.parametrize(
+    "fn, ref", [(F.sum, np.sum), (F.mean, np.mean), (F.max, np.max), (F.min, np.min)]
+)
 def test_reductions(fn, ref, axis, keepdims):
-    check_op(lambda x: fn(x, axis=axis, keepdims=keepdims), lambda x: ref(x, axis=axis, keepdims=keepdims),
-             (3, 4, 2))
+    check_op(
+        lambda x: fn(x, axis=axis, keepdims=keepdims),
+        lambda x: ref(x, axis=axis, keepdims=keepdims),
+        (3, 4, 2),
+    )
 
 
 @pytest.mark.parametrize("unbiased", [False, True])
 def test_var(unbiased):
-    check_op(lambda x: F.var(x, axis=1, unbiased=unbiased), lambda x: np.var(x, axis=1, ddof=int(unbiased)),
-             (3, 5))
+    check_op(
+        lambda x: F.var(x, axis=1, unbiased=unbiased),
+        lambda x: np.var(x, axis=1, ddof=int(unbiased)),
+        (3, 5),
+    )
 
 
 def test_max_ties_send_gradient_to_first_arg_max():
@@ -172,7 +195,9 @@ def test_cross_entropy(reduction, weighted, smoothing, ignored):
              lambda z: _np_cross_entropy(z, y, weight, smoothing, reduction), (5, 3))
 
 
-@pytest.mark.parametrize("y", [[0, 2, 1, 2, 2], [0, 2, 0, 0, 2]], ids=["class-1-ignored", "none-is-1"])
+@pytest.mark.parametrize(
+    "y", [[0, 2, 1, 2, 2], [0, 2, 0, 0, 2]], ids=["class-1-ignored", "none-is-1"]
+)
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropy_ignore_index_can_be_a_class(y, smoothing):
     # ignore_index=1 lies inside [0, C): samples labelled 1 drop out, the others count as usual
@@ -196,8 +221,11 @@ def test_cross_entropy_all_ignored(weighted, smoothing):
 
 
 def test_cross_entropy_weights_summing_to_zero():
-    # Σ w_{yᵢ} = 1 − 1 = 0 with a nonzero numerator: ±inf, as PyTorch; the ignored row's gradient is 0
-    z = cr.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 2.0, 3.0]], dtype=np.float64, requires_grad=True)
+    # Σ w_{yᵢ} = 1 − 1 = 0 with a nonzero numerator: ±inf, as PyTorch; the ignored row's gradient is
+    # 0
+    z = cr.tensor(
+        [[2.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 2.0, 3.0]], dtype=np.float64, requires_grad=True
+    )
     loss = F.cross_entropy(z, np.array([0, 1, -100]), weight=np.array([1.0, -1.0, 0.0]))
     numerator = np.log((np.exp(2) + 2) / np.exp(2)) - np.log(3)  # 1·(−ℓ₀) − 1·(−ℓ₁) < 0
     assert numerator < 0 and loss.item() == -np.inf
@@ -209,9 +237,14 @@ def test_cross_entropy_weights_summing_to_zero():
 @pytest.mark.parametrize("ignore_index", [-100, 1])
 def test_cross_entropy_keeps_float32(reduction, ignore_index):
     z = cr.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
-    loss = F.cross_entropy(z, np.array([0, -100, 1, 2]) if ignore_index == -100 else np.array([0, 1, 1, 2]),
-                           weight=np.array([1.0, 2.0, 0.5]), label_smoothing=0.2, reduction=reduction,
-                           ignore_index=ignore_index)
+    loss = F.cross_entropy(
+        z,
+        np.array([0, -100, 1, 2]) if ignore_index == -100 else np.array([0, 1, 1, 2]),
+        weight=np.array([1.0, 2.0, 0.5]),
+        label_smoothing=0.2,
+        reduction=reduction,
+        ignore_index=ignore_index,
+    )
     assert loss.dtype == np.float32
     (loss.sum() if reduction == "none" else loss).backward()
     assert z.grad.dtype == np.float32
@@ -259,12 +292,24 @@ def test_nll_loss(reduction, weighted):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_mse_and_l1(reduction):
     red = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]
-    check_op(lambda a, b: F.mse_loss(a, b, reduction=reduction), lambda a, b: red((a - b) ** 2), (3, 4), (3, 4))
-    check_op(lambda a, b: F.l1_loss(a, b, reduction=reduction), lambda a, b: red(np.abs(a - b)), (3, 4), (3, 4))
+    check_op(
+        lambda a, b: F.mse_loss(a, b, reduction=reduction),
+        lambda a, b: red((a - b) ** 2),
+        (3, 4),
+        (3, 4),
+    )
+    check_op(
+        lambda a, b: F.l1_loss(a, b, reduction=reduction),
+        lambda a, b: red(np.abs(a - b)),
+        (3, 4),
+        (3, 4),
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("use_weight, use_pos_weight", [(False, False), (True, False), (False, True)])
+@pytest.mark.parametrize(
+    "use_weight, use_pos_weight", [(False, False), (True, False), (False, True)]
+)
 def test_bce_with_logits(reduction, use_weight, use_pos_weight):
     rng = np.random.default_rng(1)
     weight = rng.uniform(0.5, 2, size=(1, 3)) if use_weight else None
@@ -349,7 +394,9 @@ def test_dropout_scales_and_masks_with_a_generator():
     assert F.dropout(x, 0.5, training=False) is x
     with pytest.raises(ValueError, match="p must be in"):
         F.dropout(x, 1.5)
-    assert gradcheck(lambda t: F.dropout(t, 0.3, generator=np.random.default_rng(5)), make_inputs((4, 3)))
+    assert gradcheck(
+        lambda t: F.dropout(t, 0.3, generator=np.random.default_rng(5)), make_inputs((4, 3))
+    )
 
 
 def test_gelu_erf_matches_math_erf():

@@ -128,7 +128,7 @@ class Repeat(Function):
         return xp.tile(x, repeats)
 
     def backward(self, g):
-        pairs = tuple(k for pair in zip(self.repeats, self.padded) for k in pair)
+        pairs = tuple(k for pair in zip(self.repeats, self.padded, strict=True) for k in pair)
         summed = g.reshape(pairs).sum(axis=tuple(range(0, len(pairs), 2)))
         return (summed.reshape(self.shape),)
 
@@ -201,7 +201,9 @@ class Pad(Function):
     """y = x zero-padded by ``pad_width`` (NumPy's format);  ∂L/∂x = the centre of g."""
 
     def forward(self, x, pad_width=None, value=0.0):
-        self.slices = tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, x.shape))
+        self.slices = tuple(
+            slice(lo, lo + n) for (lo, _), n in zip(pad_width, x.shape, strict=True)
+        )
         return xp.pad(x, pad_width, constant_values=value)
 
     def backward(self, g):
@@ -385,7 +387,7 @@ def gather(x, dim: int, index) -> Tensor:
     dim = _dim("gather", dim, x.ndim)
     index = _index_array("gather", index)
     if index.ndim != x.ndim or any(
-        k != dim and a > b for k, (a, b) in enumerate(zip(index.shape, x.shape))
+        k != dim and a > b for k, (a, b) in enumerate(zip(index.shape, x.shape, strict=True))
     ):
         raise ValueError(f"gather: index of shape {index.shape} does not fit input of shape "
                          f"{x.shape} (same number of dimensions, no larger off dim {dim})")
@@ -420,8 +422,9 @@ def cat(tensors, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     first = tensors[0].shape
     axis = axis % len(first)
     for i, t in enumerate(tensors):
-        mismatch = any(a != b for k, (a, b) in enumerate(zip(t.shape, first)) if k != axis)
-        if t.ndim != len(first) or mismatch:
+        if t.ndim != len(first) or any(  # the lengths agree once the first test passes
+            a != b for k, (a, b) in enumerate(zip(t.shape, first, strict=True)) if k != axis
+        ):
             raise ValueError(
                 f"cat: tensor {i} has shape {t.shape}, incompatible with {first} along axis {axis}"
             )
