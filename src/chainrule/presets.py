@@ -75,7 +75,32 @@ def _reshape_input(x, shape, name):
     return x.reshape((x.shape[0], *shape))
 
 
-@register_module
+def _positive_ints(config: dict, key: str) -> list:
+    values = config.get(key)
+    if not isinstance(values, (list, tuple)) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values
+    ):
+        raise ValueError(f"{key} must be a list of positive integers, received {values!r}")
+    return list(values)
+
+
+def _mlp_state_shapes(config: dict) -> dict:
+    """The state an MLP config implies, so a file is checked before anything is allocated."""
+    width = math.prod(_positive_ints(config, "input_shape"))
+    (outputs,) = _positive_ints({"n": [config.get("num_outputs")]}, "n")
+    dropout = config.get("dropout", 0.0)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
+        raise ValueError(f"dropout must be a number, received {dropout!r}")
+    shapes, index = {}, 1                                  # net.0 is the Flatten
+    for h in [*_positive_ints(config, "hidden"), outputs]:
+        shapes[f"net.{index}.weight"] = ((h, width), "float")
+        shapes[f"net.{index}.bias"] = ((h,), "float")
+        index += 3 if dropout > 0 else 2                   # Linear, ReLU (, Dropout)
+        width = h
+    return shapes
+
+
+@register_module(state_shapes=_mlp_state_shapes)
 class MLP(nn.Module):
     """A multilayer perceptron: Flatten → [Linear → ReLU (→ Dropout)] × len(hidden) → Linear.
 

@@ -467,3 +467,28 @@ def test_an_estimator_folder_loads_as_the_estimator_and_its_network_alone(
         ModelFileError, match="estimator.json: the estimator JSON is not valid JSON"
     ):
         cr.load(tmp_path / "est")
+
+
+def test_a_tiny_file_declaring_a_huge_mlp_preset_is_refused_with_little_memory(tmp_path):
+    # presets.MLP declares its state (register_module(state_shapes=...)), so its config is
+    # checked against the file before the constructor allocates anything
+    import chainrule.presets  # noqa: F401 - registers the preset types
+
+    path = tmp_path / "huge_mlp.safetensors"
+    architecture = {"type": "MLP", "module": "chainrule.presets",
+                    "config": {"input_shape": [64], "num_outputs": 10,
+                               "hidden": [12000, 12000], "dropout": 0.0}}
+    weights = {"net.1.weight": np.zeros((2, 2), np.float32)}
+    write_model_file(path, document_for(architecture), weights)
+    assert path.stat().st_size < 1024
+    refuse_with_little_memory(path, "the weights do not match the architecture")
+
+
+def test_the_mlp_preset_state_shapes_match_the_built_preset():
+    from chainrule import presets
+
+    for dropout in (0.0, 0.5):
+        model = presets.MLP([2, 3], 4, hidden=[5, 7], dropout=dropout)
+        implied = presets._mlp_state_shapes(model.get_config())
+        assert {k: v[0] for k, v in implied.items()} == {
+            k: v.shape for k, v in model.state_dict().items()}
