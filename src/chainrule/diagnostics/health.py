@@ -57,6 +57,7 @@ from __future__ import annotations
 import json
 import math
 
+from .._validation import check_int
 from ..backend import xp
 from ..train.callbacks import Callback
 
@@ -122,8 +123,7 @@ class TrainingHealth(Callback):
     """
 
     def __init__(self, every: int = 10, *, thresholds: dict | None = None, verbose: bool = True):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"TrainingHealth: every must be a positive int, received {every!r}")
+        check_int("TrainingHealth", "every", every, low=1)
         unknown = sorted(set(thresholds or {}) - set(THRESHOLDS))
         if unknown:
             raise ValueError(

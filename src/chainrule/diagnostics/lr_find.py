@@ -32,6 +32,7 @@ import copy
 import math
 from dataclasses import dataclass, field
 
+from .._validation import check_int, check_real
 from ..backend import xp
 from ..tensor import Tensor
 
@@ -96,16 +97,6 @@ class LRFinderResult:
         return path
 
 
-def _check_positive(name, value):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not (value > 0)
-        or not math.isfinite(value)
-    ):
-        raise ValueError(f"lr_find: {name} must be a positive finite number, received {value!r}")
-
-
 def lr_find(
     model,
     data,
@@ -153,14 +144,12 @@ def lr_find(
         ("end_lr", end_lr),
         ("diverge_threshold", diverge_threshold),
     ):
-        _check_positive(name, value)
+        check_real("lr_find", name, value, low=0.0, low_open=True)
     if end_lr <= start_lr:
         raise ValueError(f"lr_find: end_lr ({end_lr}) must be larger than start_lr ({start_lr})")
     for name, value in (("num_iter", num_iter), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-            raise ValueError(f"lr_find: {name} must be an int >= 2, received {value!r}")
-    if not 0 <= smoothing < 1:
-        raise ValueError(f"lr_find: smoothing must be in [0, 1), received {smoothing!r}")
+        check_int("lr_find", name, value, low=2)
+    check_real("lr_find", "smoothing", smoothing, low=0.0, high=1.0, high_open=True)
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise TypeError(f"lr_find: data must be an (X, y) pair, received {type(data).__name__}")
     X, y = (d.data if isinstance(d, Tensor) else xp.asarray(d) for d in data)

@@ -18,6 +18,7 @@ import copy
 import math
 from dataclasses import dataclass
 
+from .._validation import check_int
 from ..autograd import no_grad
 from ..backend import xp
 from ..tensor import Tensor
@@ -179,8 +180,7 @@ def overfit_one_batch(
     from ..train.losses import get_loss
     from ..train.step import train_step
 
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"overfit_one_batch: steps must be a positive int, received {steps!r}")
+    check_int("overfit_one_batch", "steps", steps, low=1)
     X, y = _arrays(batch, "overfit_one_batch")
     loss_fn = get_loss(loss)
     saved = copy.deepcopy(model.state_dict()) if restore else None

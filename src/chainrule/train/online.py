@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
+from .._validation import check_int
 from ..autograd import no_grad
 from ..backend import xp
 from ..tensor import Tensor
@@ -112,14 +113,9 @@ def progressive_score(
         that has not learnt anything yet cannot predict, so the first batches until its first
         ``partial_fit`` are not scored.
     """
-    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
-        raise ValueError(f"progressive_score: delay must be an int >= 0, received {delay!r}")
-    if max_batches is not None and (
-        isinstance(max_batches, bool) or not isinstance(max_batches, int) or max_batches < 1
-    ):
-        raise ValueError(
-            f"progressive_score: max_batches must be a positive int, received {max_batches!r}"
-        )
+    check_int("progressive_score", "delay", delay, low=0)
+    if max_batches is not None:
+        check_int("progressive_score", "max_batches", max_batches, low=1)
     _, metric_fn = get_metric(metric)
     estimator = _is_estimator(model)
     if not estimator:

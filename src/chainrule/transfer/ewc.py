@@ -41,6 +41,7 @@ True
 
 from __future__ import annotations
 
+from .._validation import check_int, check_real
 from ..autograd import enable_grad
 from ..backend import xp
 from ..tensor import Tensor
@@ -111,10 +112,7 @@ def fisher_information(
         )
     X, y = _as_arrays(data)
     if max_samples is not None:
-        if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
-            raise ValueError(
-                f"fisher_information: max_samples must be a positive int, received {max_samples!r}"
-            )
+        check_int("fisher_information", "max_samples", max_samples, low=1)
         X, y = X[:max_samples], y[:max_samples]
     rng = None
     if labels == "sampled":
@@ -196,12 +194,7 @@ class EWC(Callback):
         loss="cross_entropy",
         max_samples: int | None = None,
     ):
-        if (
-            isinstance(strength, bool)
-            or not isinstance(strength, (int, float))
-            or not strength >= 0
-        ):
-            raise ValueError(f"EWC: strength must be a number >= 0, received {strength!r}")
+        check_real("EWC", "strength", strength, low=0.0)
         if (data is None) == (fisher is None):
             raise ValueError("EWC: give exactly one of data= (to compute the Fisher) or fisher=")
         self.strength = float(strength)

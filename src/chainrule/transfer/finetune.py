@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+from .._validation import check_int, check_real
 from ..nn import Linear, Module
 from ..train.history import History
 
@@ -153,8 +154,7 @@ def param_groups(
     [0.05, 0.1]
     """
     for label, value in (("lr", lr), ("backbone_lr_scale", backbone_lr_scale)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ValueError(f"param_groups: {label} must be a number >= 0, received {value!r}")
+        check_real("param_groups", label, value, low=0.0)
     _, backbone, head_params = _split(model, head)
     groups = []
     if backbone:
@@ -206,10 +206,7 @@ def fine_tune(
     from .. import optim
     from ..train import fit
 
-    if isinstance(freeze_epochs, bool) or not isinstance(freeze_epochs, int) or freeze_epochs < 0:
-        raise ValueError(
-            f"fine_tune: freeze_epochs must be an int >= 0, received {freeze_epochs!r}"
-        )
+    check_int("fine_tune", "freeze_epochs", freeze_epochs, low=0)
     name, backbone, head_params = _split(model, head)
     combined = History()
     stages = []
