@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import os
 
-from ._common import EXIT_OK, CLIError, add_command, positive_float, positive_int, task_setup
+from ._common import (
+    EXIT_OK,
+    CLIError,
+    add_command,
+    argument,
+    positive_float,
+    task_setup,
+)
+
+_at_least_two = argument(int, lambda v: v >= 2, "an integer >= 2")
 
 
 def add_parser(subparsers):
@@ -31,12 +40,12 @@ def add_parser(subparsers):
     p.add_argument("--end-lr", type=positive_float, default=10.0, metavar="LR")
     p.add_argument(
         "--steps",
-        type=positive_int,
+        type=_at_least_two,
         default=100,
         metavar="N",
         help="steps of the sweep (default: 100)",
     )
-    p.add_argument("--batch-size", type=positive_int, default=64, metavar="N")
+    p.add_argument("--batch-size", type=_at_least_two, default=64, metavar="N")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--out",
